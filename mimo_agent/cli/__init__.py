@@ -1,0 +1,1 @@
+"""Command-line entry points. Each module here that defines `register(subparsers)` adds one sub-command."""

@@ -1,0 +1,56 @@
+"""`mimo-agent` entry point: discovers the sub-command modules in this package and dispatches.
+
+A sub-command module defines `register(subparsers)`, which adds its parser and sets
+`func=<callable(args) -> int>` as the parser default. Discovery keeps this file free of
+edits when a command is added.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import pkgutil
+import sys
+from collections.abc import Sequence
+
+import mimo_agent
+import mimo_agent.cli as cli_package
+from mimo_agent.cli._common import CliError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="mimo-agent",
+        description="A terminal coding agent built around Xiaomi's MiMo-V2-Flash.",
+    )
+    parser.add_argument("--version", action="version", version=f"mimo-agent {mimo_agent.__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for info in sorted(pkgutil.iter_modules(cli_package.__path__), key=lambda m: m.name):
+        if info.name == "main" or info.name.startswith("_"):
+            continue
+        module = importlib.import_module(f"{cli_package.__name__}.{info.name}")
+        register = getattr(module, "register", None)
+        if callable(register):
+            register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    func = getattr(args, "func", None)
+    if func is None:
+        parser.print_help()
+        return 0
+    try:
+        return int(func(args) or 0)
+    except CliError as exc:
+        print(f"mimo-agent {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,42 @@
+"""The `mimo-agent` dispatcher and the package layout it relies on."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import mimo_agent.engine
+import mimo_agent.evals
+import mimo_agent.tools
+import mimo_agent.tui
+from mimo_agent.cli.main import build_parser, main
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def test_top_level_folders_install_under_mimo_agent() -> None:
+    for module, folder in [
+        (mimo_agent.engine, "engine"),
+        (mimo_agent.tools, "tools"),
+        (mimo_agent.tui, "tui"),
+        (mimo_agent.evals, "evals"),
+    ]:
+        assert Path(module.__file__).resolve().parent == REPO / folder
+
+
+def test_help_lists_every_discovered_command(capsys) -> None:
+    parser = build_parser()
+    commands = parser._subparsers._group_actions[0].choices  # the registered sub-commands
+    assert main([]) == 0
+    out = capsys.readouterr().out
+    for name in commands:
+        assert name in out
+
+
+def test_console_script_runs() -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "mimo_agent.cli.main", "--version"], capture_output=True, text=True, timeout=60
+    )
+    assert proc.returncode == 0
+    assert proc.stdout.startswith("mimo-agent ")
