@@ -57,3 +57,15 @@ def save_tiny(path: Path, seed: int = 0, **overrides: Any) -> MiMoV2FlashForCaus
     model = tiny_model(seed, **overrides)
     model.save_pretrained(path)
     return model
+
+
+def save_tiny_chat(path: Path, seed: int = 0, **overrides: Any) -> Path:
+    """A tiny checkpoint that chats: the test tokenizer (with the MiMo chat template) beside matching weights."""
+    from tests.tiny_tokenizer import build_tiny_tokenizer
+
+    tokenizer = build_tiny_tokenizer(path)
+    stop = tokenizer.convert_tokens_to_ids("<|im_end|>")
+    # The agent's tool definitions alone render to ~4K tokens with the tiny tokenizer.
+    defaults = {"vocab_size": len(tokenizer), "eos_token_id": stop, "max_position_embeddings": 8192}
+    save_tiny(path, seed, **{**defaults, **overrides})
+    return path

@@ -1,0 +1,231 @@
+"""The generation loop: prefix reuse, chunked prefill, per-token logits processors, streaming, stats.
+
+One request at a time (batch size one). The engine remembers which token ids its KV cache holds, so a
+prompt that extends the previous prompt + output (the agent resends the conversation each turn) only
+prefills the new tokens.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from mimo_agent.engine.config import ModelConfig
+from mimo_agent.engine.errors import EngineError
+from mimo_agent.engine.kv_cache import KVCache
+from mimo_agent.engine.logits import LogitsProcessor
+from mimo_agent.engine.model import MiMoForCausalLM
+from mimo_agent.engine.sampling import Sampler, SamplingParams, StopMatcher
+from mimo_agent.engine.tokenizer import EngineTokenizer
+from mimo_agent.engine.weights import load_model
+
+DEFAULT_PREFILL_CHUNK = 512
+TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json")
+
+
+@dataclass(slots=True)
+class StreamDelta:
+    token_ids: list[int]
+    text: str
+
+
+@dataclass(slots=True)
+class GenerationStats:
+    prompt_tokens: int
+    reused_prefix_tokens: int
+    generated_tokens: int
+    prefill_seconds: float
+    decode_seconds: float
+    tokens_per_second: float
+    finish_reason: (
+        str  # "stop": stop id, stop string or a finished logits processor; "length": budget or context
+    )
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(slots=True)
+class GenerationResult:
+    token_ids: list[int]  # generated ids, including a stop id that ended generation
+    text: str  # detokenised output, without stop ids and cut before a stop string
+    stats: GenerationStats
+
+
+class Engine:
+    def __init__(
+        self,
+        model: MiMoForCausalLM,
+        tokenizer: EngineTokenizer | None = None,
+        max_seq_len: int | None = None,
+        prefill_chunk: int = DEFAULT_PREFILL_CHUNK,
+    ) -> None:
+        if prefill_chunk < 1:
+            raise EngineError(f"prefill_chunk={prefill_chunk}: expected a positive number of tokens")
+        self.model = model.eval()
+        self.config: ModelConfig = model.config
+        self.tokenizer = tokenizer
+        self.prefill_chunk = prefill_chunk
+        weight = model.lm_head.weight
+        self.device = weight.device
+        self.cache = KVCache(
+            self.config, max_seq_len or self.config.max_position_embeddings, weight.dtype, weight.device
+        )
+        self.cached_ids: list[int] = []  # the tokens whose keys/values the cache holds, in order
+
+    @classmethod
+    def from_pretrained(
+        cls,
+        path: str | Path,
+        dtype: torch.dtype = torch.float32,
+        device: str | torch.device = "cpu",
+        max_seq_len: int | None = None,
+        prefill_chunk: int = DEFAULT_PREFILL_CHUNK,
+    ) -> Engine:
+        """Model from config.json + safetensors; tokenizer too when the directory ships one."""
+        path = Path(path)
+        if not path.is_dir():
+            raise EngineError(f"{path}: not a checkpoint directory")
+        model = load_model(path, dtype=dtype, device=device)
+        has_tokenizer = any((path / name).is_file() for name in TOKENIZER_FILES)
+        tokenizer = EngineTokenizer.from_pretrained(path) if has_tokenizer else None
+        return cls(model, tokenizer, max_seq_len, prefill_chunk)
+
+    def stop_ids(self, params: SamplingParams) -> set[int]:
+        ids = set(params.stop_token_ids) | set(self.config.eos_token_ids)
+        return ids | set(self.tokenizer.stop_token_ids) if self.tokenizer else ids
+
+    def encode_prompt(
+        self, prompt: Sequence[int] | Sequence[dict[str, Any]], tools: Sequence[dict[str, Any]] | None
+    ) -> list[int]:
+        if prompt and all(isinstance(m, dict) for m in prompt):
+            if self.tokenizer is None:
+                raise EngineError("chat messages need a tokenizer, and this checkpoint ships none")
+            return self.tokenizer.encode_chat(list(prompt), tools)  # type: ignore[arg-type]
+        ids = [int(t) for t in prompt]  # type: ignore[arg-type]
+        if not ids:
+            raise EngineError("empty prompt: at least one token is needed to predict the next")
+        if not all(0 <= t < self.config.vocab_size for t in ids):
+            raise EngineError(
+                f"prompt ids must lie in [0, {self.config.vocab_size}) (the model's vocabulary)"
+            )
+        return ids
+
+    def prefill(self, prompt: list[int]) -> tuple[torch.Tensor, int]:
+        """Bring the cache to `prompt`, reusing what it can; return (next-token logits (V,), reused length).
+
+        The cache is marked at the end of every prompt: the next prompt often re-renders the previous
+        output differently (another tokenisation, edited history), and the mark still lets it reuse the
+        previous prompt even though the rings have moved far past the point of divergence.
+        """
+        self.cache.check_room(max(0, len(prompt) - self.cache.length))
+        reuse = min(_common_prefix(self.cached_ids, prompt), len(prompt) - 1)
+        if reuse < self.cache.length:
+            mark = self.cache.mark_length
+            if self.cache.can_truncate_to(reuse):
+                self.cache.truncate(reuse)
+            elif mark is not None and mark <= reuse:
+                self.cache.restore()
+                reuse = mark
+            else:  # the rings no longer hold the window before `reuse`: recompute from the start
+                reuse = 0
+                self.cache.truncate(0)
+        del self.cached_ids[reuse:]
+        logits = self.extend(prompt[reuse:])
+        self.cache.mark()
+        return logits, reuse
+
+    def extend(self, ids: list[int]) -> torch.Tensor:
+        """Run `ids` after the cached context in chunks of `prefill_chunk`; return the last position's logits."""
+        for start in range(0, len(ids), self.prefill_chunk):
+            chunk = ids[start : start + self.prefill_chunk]
+            out = self.model(torch.tensor(chunk, dtype=torch.long, device=self.device), self.cache)
+            self.cached_ids.extend(chunk)
+        return out.logits[-1]
+
+    def generate(
+        self,
+        prompt: Sequence[int] | Sequence[dict[str, Any]],
+        params: SamplingParams | None = None,
+        logits_processors: Sequence[LogitsProcessor] = (),
+        tools: Sequence[dict[str, Any]] | None = None,
+    ) -> Iterator[StreamDelta | GenerationResult]:
+        """Yield a `StreamDelta` per generated token, then one `GenerationResult`."""
+        params = params or SamplingParams()
+        prompt_ids = self.encode_prompt(prompt, tools)
+        sampler, stops = Sampler(params), self.stop_ids(params)
+        matcher = StopMatcher(params.stop)
+        detok = self.tokenizer.detokenizer() if self.tokenizer else None
+        started = time.perf_counter()
+        logits, reused = self.prefill(prompt_ids)
+        prefilled = time.perf_counter()
+        generated: list[int] = []
+        texts: list[str] = []
+        finish = "length"
+        while len(generated) < params.max_new_tokens:
+            if any(p.is_finished() for p in logits_processors):
+                finish = "stop"
+                break
+            token = self._choose(logits.float(), sampler, logits_processors)
+            generated.append(token)
+            if token in stops:
+                yield StreamDelta([token], "")
+                finish = "stop"
+                break
+            text, hit = matcher.push(detok.push(token)) if detok else ("", False)
+            texts.append(text)
+            yield StreamDelta([token], text)
+            if hit or any(p.is_finished() for p in logits_processors):
+                finish = "stop"
+                break
+            if len(generated) == params.max_new_tokens or self.cache.length >= self.cache.max_seq_len:
+                break
+            logits = self.extend([token])
+        if detok and not matcher.stopped:
+            tail, _ = matcher.push(detok.flush())
+            tail += matcher.flush()
+            if tail:
+                texts.append(tail)
+                yield StreamDelta([], tail)
+        decode_seconds = time.perf_counter() - prefilled
+        stats = GenerationStats(
+            prompt_tokens=len(prompt_ids),
+            reused_prefix_tokens=reused,
+            generated_tokens=len(generated),
+            prefill_seconds=prefilled - started,
+            decode_seconds=decode_seconds,
+            tokens_per_second=len(generated) / decode_seconds if decode_seconds > 0 else 0.0,
+            finish_reason=finish,
+        )
+        yield GenerationResult(generated, "".join(texts), stats)
+
+    def _choose(self, logits: torch.Tensor, sampler: Sampler, processors: Sequence[LogitsProcessor]) -> int:
+        for processor in processors:
+            logits = processor.process(logits)
+        token = sampler.sample(logits)
+        for processor in processors:
+            if not processor.accept(token):
+                raise EngineError(
+                    f"logits processor {type(processor).__name__} refused token {token} it allowed"
+                )
+        return token
+
+    def complete(self, prompt: Sequence[int] | Sequence[dict[str, Any]], **kwargs: Any) -> GenerationResult:
+        """Run `generate` to the end and return its result (for callers that do not stream)."""
+        for item in self.generate(prompt, **kwargs):
+            if isinstance(item, GenerationResult):
+                return item
+        raise AssertionError("generate always ends with a GenerationResult")
+
+
+def _common_prefix(a: Sequence[int], b: Sequence[int]) -> int:
+    n = min(len(a), len(b))
+    for i in range(n):
+        if a[i] != b[i]:
+            return i
+    return n

@@ -1,0 +1,81 @@
+"""Mixture of experts: sigmoid router with a selection-only bias, top-k, renormalised weights.
+
+Legend: T tokens, E experts, A = T·k active (token, expert) pairs, D hidden, I expert intermediate.
+Pairs are grouped by expert and each expert that received tokens runs once over them, reading its
+weights in place: a decoded token runs exactly its k experts, with no copy of their weights (gathering
+them would move k·3·I·D values per layer per token a second time) and no loop over the other experts.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from mimo_agent.engine.config import ModelConfig
+
+
+class Router(nn.Module):
+    """Checkpoint name `mlp.gate`: fp32 logits, sigmoid scores; the correction bias only picks experts."""
+
+    def __init__(self, config: ModelConfig) -> None:
+        super().__init__()
+        self.top_k = config.num_experts_per_tok
+        self.normalise = config.norm_topk_prob
+        self.scale = config.routed_scaling_factor
+        self.weight = nn.Parameter(
+            torch.zeros(config.n_routed_experts, config.hidden_size, dtype=torch.float32)
+        )
+        self.register_buffer(
+            "e_score_correction_bias", torch.zeros(config.n_routed_experts, dtype=torch.float32)
+        )
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """x: (T, D) → (weights (T, k) fp32, expert ids (T, k))."""
+        scores = F.linear(x.float(), self.weight.float()).sigmoid()  # (T, E)
+        chosen = torch.topk(scores + self.e_score_correction_bias, k=self.top_k, dim=-1, sorted=False)[
+            1
+        ]  # (T, k)
+        weights = scores.gather(1, chosen)  # (T, k)
+        if self.normalise:
+            weights = weights / (weights.sum(dim=-1, keepdim=True) + 1e-20)
+        return weights * self.scale, chosen
+
+
+class Experts(nn.Module):
+    """transformers' fused layout: gate_up_proj (E, 2I, D) with gate rows first, down_proj (E, D, I)."""
+
+    def __init__(self, config: ModelConfig) -> None:
+        super().__init__()
+        experts, hidden, inter = config.n_routed_experts, config.hidden_size, config.moe_intermediate_size
+        self.gate_up_proj = nn.Parameter(torch.empty(experts, 2 * inter, hidden))
+        self.down_proj = nn.Parameter(torch.empty(experts, hidden, inter))
+
+    def forward(self, x: torch.Tensor, weights: torch.Tensor, chosen: torch.Tensor) -> torch.Tensor:
+        """x (T, D), weights/chosen (T, k) → (T, D). Only experts that received a token run."""
+        top_k = chosen.shape[1]
+        flat = chosen.reshape(-1)  # (A,)
+        order = torch.argsort(flat, stable=True)  # (A,) pairs sorted by expert id
+        experts, counts = torch.unique_consecutive(flat[order], return_counts=True)
+        token_of = order // top_k  # (A,) token of each sorted pair
+        pair_weights = weights.reshape(-1)[order]  # (A,)
+        out = torch.zeros_like(x)  # (T, D)
+        start = 0
+        for expert, count in zip(experts.tolist(), counts.tolist(), strict=True):
+            rows = token_of[start : start + count]  # (n,)
+            gate, up = F.linear(x[rows], self.gate_up_proj[expert]).chunk(2, dim=-1)  # each (n, I)
+            y = F.linear(F.silu(gate) * up, self.down_proj[expert])  # (n, D)
+            out.index_add_(0, rows, (y * pair_weights[start : start + count, None]).to(x.dtype))
+            start += count
+        return out
+
+
+class MoE(nn.Module):
+    def __init__(self, config: ModelConfig) -> None:
+        super().__init__()
+        self.gate = Router(config)
+        self.experts = Experts(config)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        weights, chosen = self.gate(x)
+        return self.experts(x, weights, chosen)

@@ -1,0 +1,29 @@
+"""Build the model for a checkpoint directory: config first, then every tensor by its exact name."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+
+from mimo_agent.engine.config import ModelConfig
+from mimo_agent.engine.loader import load_weights
+from mimo_agent.engine.model import MiMoForCausalLM
+
+
+def load_model(path: Path, dtype: torch.dtype, device: str | torch.device) -> MiMoForCausalLM:
+    """Parameters are created on the meta device and replaced by the loaded tensors, so weights are
+    allocated once. A tied lm_head is not stored in the checkpoint and is re-tied after loading."""
+    config = ModelConfig.from_file(path / "config.json")
+    with torch.device("meta"):
+        model = MiMoForCausalLM(config)
+    expected = {name: tuple(t.shape) for name, t in model.state_dict().items()}
+    if config.tie_word_embeddings:
+        del expected["lm_head.weight"]
+    loaded = load_weights(
+        path, expected, quantization_config=config.quantization_config, dtype=dtype, device=device
+    )
+    model.load_state_dict(loaded.tensors, strict=not config.tie_word_embeddings, assign=True)
+    if config.tie_word_embeddings:
+        model.lm_head.weight = model.model.embed_tokens.weight
+    return model.eval()

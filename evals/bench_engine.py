@@ -1,0 +1,310 @@
+"""Engine benchmark on a ~100M-parameter "mini MiMo" (prints JSON; not a test).
+
+Same random weights in this engine and in transformers' MiMoV2FlashForCausalLM (eager attention, eager
+experts), greedy, CPU float32, one torch thread. Decode speed is tokens per CPU second of this process
+(`time.process_time`), so a shared, oversubscribed machine does not skew the comparison. Measures decode tokens/s of both, prefill tokens/s on a long prompt with
+peak memory per prompt length (bounded by the chunk, not the prompt), peak RSS, and KV-cache bytes at
+32K/256K against the same layer dims with every layer global; plus the real model's layout computed
+from its published config.
+
+    .venv/bin/python -m mimo_agent.evals.bench_engine --decode-tokens 32 --prefill-tokens 4096
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import time
+from pathlib import Path
+from typing import Any
+
+import torch
+from transformers import DynamicCache, MiMoV2FlashConfig, MiMoV2FlashForCausalLM
+
+from mimo_agent.engine.config import GLOBAL, ModelConfig
+from mimo_agent.engine.engine import Engine, GenerationResult
+from mimo_agent.engine.kv_cache import DEFAULT_ROLLBACK, KVCache
+from mimo_agent.engine.model import MiMoForCausalLM
+from mimo_agent.engine.sampling import SamplingParams
+
+# The published XiaomiMiMo/MiMo-V2-Flash config.json (hub spelling), as in shared/reference §1.
+MIMO_V2_FLASH_CONFIG: dict[str, Any] = {
+    "architectures": ["MiMoV2FlashForCausalLM"],
+    "model_type": "mimo_v2_flash",
+    "vocab_size": 152576,
+    "hidden_size": 4096,
+    "num_hidden_layers": 48,
+    "num_attention_heads": 64,
+    "swa_num_attention_heads": 64,
+    "num_key_value_heads": 4,
+    "swa_num_key_value_heads": 8,
+    "head_dim": 192,
+    "swa_head_dim": 192,
+    "v_head_dim": 128,
+    "swa_v_head_dim": 128,
+    "hybrid_layer_pattern": [0 if i == 0 or (i + 1) % 6 == 0 else 1 for i in range(48)],
+    "sliding_window": 128,
+    "sliding_window_size": 128,
+    "attention_chunk_size": 128,
+    "add_swa_attention_sink_bias": True,
+    "add_full_attention_sink_bias": False,
+    "attention_value_scale": 0.707,
+    "rope_theta": 5000000,
+    "swa_rope_theta": 10000,
+    "partial_rotary_factor": 0.334,
+    "layernorm_epsilon": 1e-5,
+    "hidden_act": "silu",
+    "attention_bias": False,
+    "intermediate_size": 16384,
+    "moe_layer_freq": [0] + [1] * 47,
+    "n_routed_experts": 256,
+    "num_experts_per_tok": 8,
+    "moe_intermediate_size": 2048,
+    "n_shared_experts": None,
+    "scoring_func": "sigmoid",
+    "topk_method": "noaux_tc",
+    "n_group": 1,
+    "topk_group": 1,
+    "norm_topk_prob": True,
+    "routed_scaling_factor": None,
+    "tie_word_embeddings": False,
+    "max_position_embeddings": 262144,
+    "torch_dtype": "bfloat16",
+    "quantization_config": {
+        "quant_method": "fp8",
+        "fmt": "e4m3",
+        "activation_scheme": "dynamic",
+        "weight_block_size": [128, 128],
+        "ignored_layers": [f"model.layers.{i}.self_attn.o_proj" for i in range(48)],
+    },
+}
+
+
+def mini_config() -> dict[str, Any]:
+    """~100M-parameter MiMo keeping the real proportions (transformers spelling, to build the reference)."""
+    return dict(
+        vocab_size=16384,
+        hidden_size=512,
+        intermediate_size=2048,  # dense layer 0: 4× hidden, as 16384 / 4096
+        moe_intermediate_size=192,
+        num_hidden_layers=12,  # transformers' default rule puts global attention at 0, 5, 11
+        num_attention_heads=16,
+        num_key_value_heads=1,  # global 16:1, sliding 2 kv heads (8:1), as 64:4 and 64:8
+        head_dim=192,
+        v_head_dim=128,
+        n_routed_experts=16,
+        num_experts_per_tok=2,
+        sliding_window_size=128,
+        max_position_embeddings=8192,
+        rms_norm_eps=1e-5,
+        attention_value_scale=0.707,
+        bos_token_id=None,
+        eos_token_id=None,
+        pad_token_id=None,
+        tie_word_embeddings=False,
+    )
+
+
+def build_models(seed: int) -> tuple[MiMoV2FlashForCausalLM, MiMoForCausalLM]:
+    torch.manual_seed(seed)
+    config = MiMoV2FlashConfig(**mini_config())
+    config._attn_implementation = "eager"
+    reference = MiMoV2FlashForCausalLM(config).to(torch.float32).eval()
+    with torch.no_grad():  # transformers initialises these to constants; random values exercise them
+        for name, tensor in [*reference.named_parameters(), *reference.named_buffers()]:
+            if name.endswith("sinks"):
+                tensor.normal_(0.0, 1.0)
+            elif name.endswith("e_score_correction_bias"):
+                tensor.normal_(0.0, 0.1)
+    reference.set_experts_implementation("eager")
+    model = MiMoForCausalLM(ModelConfig.from_dict(config.to_dict(), source="mini_config()"))
+    model.load_state_dict(reference.state_dict(), strict=True)
+    return reference, model.eval()
+
+
+class _ArrivalClock:
+    """A `generate` streamer that only notes when ids arrive: first the prompt, then each new token."""
+
+    def __init__(self) -> None:
+        self.times: list[float] = []
+
+    def put(self, _value: torch.Tensor) -> None:
+        self.times.append(time.process_time())
+
+    def end(self) -> None:
+        pass
+
+
+def reference_decode(
+    reference: MiMoV2FlashForCausalLM, prompt: list[int], tokens: int, chunk: int
+) -> tuple[list[int], float]:
+    """(greedy ids, decode tokens per CPU second): the tokens after the first, over the CPU time after it.
+
+    All but the last prompt token are prefilled through transformers' own forward in chunks (eager
+    prefill of a long prompt in one go would hold (heads, T, T) scores per layer); `generate` then
+    runs the last prompt token and the decode on that cache.
+    """
+    cache = DynamicCache(config=reference.config)
+    with torch.no_grad():
+        for start in range(0, len(prompt) - 1, chunk):
+            reference(torch.tensor([prompt[start : min(start + chunk, len(prompt) - 1)]]), cache=cache)
+        clock = _ArrivalClock()
+        out = reference.generate(
+            torch.tensor([prompt]),
+            cache=cache,
+            max_new_tokens=tokens,
+            do_sample=False,
+            pad_token_id=0,
+            eos_token_id=None,
+            streamer=clock,
+        )
+    return out[0, len(prompt) :].tolist(), (tokens - 1) / (clock.times[-1] - clock.times[1])
+
+
+def engine_decode(
+    model: MiMoForCausalLM, prompt: list[int], tokens: int, chunk: int
+) -> tuple[list[int], float]:
+    """Same measure as `reference_decode`, on the engine's stream of deltas."""
+    engine = Engine(model, max_seq_len=len(prompt) + tokens + 1, prefill_chunk=chunk)
+    times: list[float] = []
+    for item in engine.generate(prompt, SamplingParams(max_new_tokens=tokens)):
+        times.append(time.process_time())
+        if isinstance(item, GenerationResult):
+            ids = item.token_ids
+    return ids, (tokens - 1) / (times[tokens - 1] - times[0])
+
+
+def decode_compare(
+    reference: MiMoV2FlashForCausalLM, model: MiMoForCausalLM, context: int, tokens: int, chunk: int
+) -> dict[str, Any]:
+    prompt = torch.randint(0, model.config.vocab_size, (context,), generator=torch.Generator().manual_seed(2))
+    engine_ids, engine_tps = engine_decode(model, prompt.tolist(), tokens, chunk)
+    reference_ids, reference_tps = reference_decode(reference, prompt.tolist(), tokens, chunk)
+    return {
+        "prompt_tokens": context,
+        "new_tokens": tokens,
+        "engine_tokens_per_second": round(engine_tps, 2),
+        "transformers_tokens_per_second": round(reference_tps, 2),
+        "speedup": round(engine_tps / reference_tps, 2),
+        "greedy_identical": engine_ids == reference_ids,
+    }
+
+
+def peak_rss_during(fn: Any) -> tuple[Any, int]:
+    """(fn(), bytes the resident set rose above its starting point at its peak). Linux: resets VmHWM."""
+    Path("/proc/self/clear_refs").write_text("5")
+    before = _status_kb("VmRSS")
+    value = fn()
+    return value, (_status_kb("VmHWM") - before) * 1024
+
+
+def _status_kb(field: str) -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    raise RuntimeError(f"/proc/self/status has no {field}")
+
+
+def prefill_run(model: MiMoForCausalLM, length: int, chunk: int) -> dict[str, Any]:
+    prompt = torch.randint(0, model.config.vocab_size, (length,), generator=torch.Generator().manual_seed(1))
+    engine = Engine(model, max_seq_len=length + 1, prefill_chunk=chunk)
+    start = time.perf_counter()
+    _, peak = peak_rss_during(lambda: engine.prefill(prompt.tolist()))
+    seconds = time.perf_counter() - start
+    return {
+        "tokens": length,
+        "chunk": chunk,
+        "tokens_per_second": round(length / seconds, 1),
+        "peak_rss_rise_mib": round(peak / 2**20, 1),
+    }
+
+
+def kv_report(config: ModelConfig, dtype_bytes: int) -> dict[str, Any]:
+    """Cache bytes at 32K/256K for this layout vs every layer global: with each layer's own kv heads, and
+    with every layer shaped like the global ones (the model card's "KV cache cut" comparison)."""
+    per_layer = [
+        config.attention(i).kv_bytes_per_position(dtype_bytes) for i in range(config.num_hidden_layers)
+    ]
+    report: dict[str, Any] = {
+        "kv_bytes_per_token": config.kv_bytes_per_token(dtype_bytes),
+        "sliding_ring_bytes": config.ring_bytes(dtype_bytes),
+    }
+    for context, label in ((32 * 1024, "32k"), (256 * 1024, "256k")):
+        hybrid = config.kv_bytes(context, dtype_bytes)
+        own_dims = context * sum(per_layer)
+        ga_dims = context * config.num_hidden_layers * config.full.kv_bytes_per_position(dtype_bytes)
+        report[f"kv_bytes_{label}"] = hybrid
+        report[f"kv_bytes_{label}_all_global_own_dims"] = own_dims
+        report[f"kv_bytes_{label}_all_global_ga_dims"] = ga_dims
+        report[f"kv_reduction_{label}"] = [round(own_dims / hybrid, 2), round(ga_dims / hybrid, 2)]
+    return report
+
+
+def allocated_vs_theory(config: ModelConfig, context: int) -> dict[str, Any]:
+    """The bytes KVCache really allocates (bf16) vs the theoretical window + 1 / full-context figure."""
+    cache = KVCache(config, context, torch.bfloat16)  # zero pages: allocated lazily, no RSS cost
+    theory = config.kv_bytes(context, 2)
+    return {
+        "context": context,
+        "allocated_bytes": cache.nbytes(),
+        "theory_bytes": theory,
+        "ratio": round(cache.nbytes() / theory, 4),
+        "ring_spare_slots": DEFAULT_ROLLBACK - 1,
+    }
+
+
+def layout(config: ModelConfig) -> dict[str, Any]:
+    total, active = config.parameter_counts()
+    layers = range(config.num_hidden_layers)
+    return {
+        "total_parameters": total,
+        "active_parameters": active,
+        "global_layers": [i for i in layers if config.layer_types[i] == GLOBAL],
+        "sliding_layers": sum(1 for i in layers if config.layer_types[i] != GLOBAL),
+        "sliding_window": config.sliding.window,
+        "moe_layers": sum(1 for i in layers if config.is_moe(i)),
+        "experts": f"{config.num_experts_per_tok} of {config.n_routed_experts}",
+    }
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--decode-tokens", type=int, default=32)
+    parser.add_argument(
+        "--decode-contexts",
+        type=int,
+        nargs="+",
+        default=[160, 2048, 8192],
+        help="prompt lengths to decode after (beyond the 128 window, so rings wrap)",
+    )
+    parser.add_argument("--prefill-tokens", type=int, default=4096)
+    parser.add_argument("--chunk", type=int, default=512)
+    parser.add_argument("--threads", type=int, default=1, help="torch threads (1 is stable on a shared CPU)")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    reference, model = build_models(args.seed)
+    decode = [
+        decode_compare(reference, model, n, args.decode_tokens, args.chunk) for n in args.decode_contexts
+    ]
+    del reference
+    prefill = [prefill_run(model, n, args.chunk) for n in (args.prefill_tokens // 4, args.prefill_tokens)]
+    real = ModelConfig.from_dict(MIMO_V2_FLASH_CONFIG, source="MIMO_V2_FLASH_CONFIG")
+    report = {
+        "torch_threads": args.threads,
+        "decode_clock": "process_time (CPU seconds)",
+        "mini_model": {**layout(model.config), **kv_report(model.config, 2)},
+        "decode": decode,
+        "prefill": prefill,
+        "kv_allocated_vs_theory": [allocated_vs_theory(model.config, n) for n in (32 * 1024, 256 * 1024)],
+        "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "real_model": {**layout(real), **kv_report(real, 2)},
+    }
+    print(json.dumps(report, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,130 @@
+"""Assembles one agent run from settings: backend, tools, permissions, trajectory, session.
+
+Drivers (fix-issue, the TUI, the SWE-bench harness) describe what they want in a `RunRequest`;
+`prepare_run` owns the wiring so each driver stays a thin shell around it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mimo_agent.agent import events as ev
+from mimo_agent.agent.loop import Agent
+from mimo_agent.agent.outcome import Outcome, OutcomeKind
+from mimo_agent.agent.permissions import Approver, HeadlessApprover, PermissionPolicy
+from mimo_agent.agent.sessions import SessionWriter
+from mimo_agent.backends.base import Backend, BackendError, Message
+from mimo_agent.backends.factory import make_backend
+from mimo_agent.settings import Settings, load_settings
+from mimo_agent.toolcalls.definition import ToolDef
+from mimo_agent.tools.context import ToolConfig, ToolContext
+from mimo_agent.tools.git import GitRepo
+from mimo_agent.tools.registry import default_tools
+from mimo_agent.tools.repo_map import REPO_MAP
+from mimo_agent.tools.risk import classify
+
+
+class RunSetupError(Exception):
+    """The run cannot start: no such directory, not a git repository, a backend that cannot load."""
+
+
+@dataclass
+class RunRequest:
+    workspace: Path
+    task: str = ""
+    flags: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    trajectory_path: Path | None = None
+    session_path: Path | None = None
+    history: list[Message] = field(default_factory=list)  # earlier messages when resuming a session
+    environ: Mapping[str, str] | None = None
+
+
+@dataclass
+class PreparedRun:
+    agent: Agent
+    context: ToolContext
+    repo: GitRepo
+    base_commit: str
+    settings: Settings
+
+    def close(self) -> None:
+        self.context.close()
+
+
+@dataclass
+class RunResult:
+    outcome: Outcome
+    patch: str
+    base_commit: str | None
+    steps: int = 0
+
+
+def agent_tools() -> list[ToolDef]:
+    """The tools the model sees, in prompt order."""
+    tools = default_tools()
+    return [*tools[:3], REPO_MAP, *tools[3:]]
+
+
+def prepare_run(
+    request: RunRequest,
+    on_event: Callable[[ev.Event], None] = lambda event: None,
+    approver: Approver | None = None,
+    backend: Backend | None = None,
+) -> PreparedRun:
+    """Everything a run needs, checked up front; raises RunSetupError or SettingsError with a clear message."""
+    workspace = request.workspace.resolve()
+    if not workspace.is_dir():
+        raise RunSetupError(f"{request.workspace}: no such directory")
+    repo = GitRepo.find(workspace)
+    base_commit = repo.head() if repo is not None else None
+    if repo is None or base_commit is None:
+        raise RunSetupError(f"{workspace}: not a git repository with at least one commit")
+    settings = load_settings(workspace, flags=request.flags, environ=request.environ).settings
+    if backend is None:
+        try:
+            backend = make_backend(settings.model)
+        except BackendError as exc:
+            raise RunSetupError(str(exc)) from exc
+    context = ToolContext.create(
+        workspace,
+        config=ToolConfig(bash_timeout=settings.tools.bash_timeout, max_output_chars=settings.tools.max_output_chars),
+    )
+    session = None
+    if request.session_path is not None:
+        session = SessionWriter(request.session_path, {"workspace": str(workspace), "backend": backend.name})
+    agent = Agent(
+        backend=backend,
+        tools=agent_tools(),
+        tool_context=context,
+        workspace=workspace,
+        settings=settings,
+        permissions=PermissionPolicy(
+            settings.permissions, lambda command: classify(command, workspace, cwd=context.shell.cwd)
+        ),
+        approver=approver or HeadlessApprover(),
+        on_event=on_event,
+        trajectory_path=request.trajectory_path,
+        session=session,
+        messages=list(request.history),
+    )
+    return PreparedRun(agent, context, repo, base_commit, settings)
+
+
+def run_headless(
+    request: RunRequest,
+    on_event: Callable[[ev.Event], None] = lambda event: None,
+    approver: Approver | None = None,
+) -> RunResult:
+    """Run the agent on `request.workspace` to an outcome and return the patch against the starting commit."""
+    try:
+        prepared = prepare_run(request, on_event, approver)
+    except RunSetupError as exc:
+        return RunResult(Outcome(OutcomeKind.ERROR, str(exc)), "", None)
+    try:
+        run = prepared.agent.run(request.task, base_commit=prepared.base_commit)
+    finally:
+        prepared.close()
+    return RunResult(run.outcome, prepared.repo.diff(prepared.base_commit), prepared.base_commit, run.steps)

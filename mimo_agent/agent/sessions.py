@@ -1,0 +1,103 @@
+"""Sessions saved as they go (JSON Lines, one record per message) and reopened by id.
+
+Records: `{"kind": "meta", ...}` first, then `{"kind": "message", "message": {...}}` per appended message,
+and `{"kind": "reset", "messages": [...]}` when compaction rewrote the history. Secrets are redacted
+before anything is written.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mimo_agent.backends.base import Message
+from mimo_agent.redact import Redactor
+
+
+class SessionError(Exception):
+    """A session id that does not exist, or a session file that cannot be read (the message names it)."""
+
+
+def sessions_dir(environ: Mapping[str, str] | None = None) -> Path:
+    environ = os.environ if environ is None else environ
+    base = environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(base) / "mimo-agent" / "sessions"
+
+
+def new_session_id() -> str:
+    return dt.datetime.now().strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(3)
+
+
+@dataclass
+class Session:
+    id: str
+    meta: dict[str, Any]
+    messages: list[Message] = field(default_factory=list)
+
+
+class SessionWriter:
+    """Appends the messages added since the last `sync`; a shrunk or rewritten history becomes a reset."""
+
+    def __init__(self, path: Path, meta: dict[str, Any], redactor: Redactor | None = None) -> None:
+        self.path = path
+        self._redact = redactor or Redactor()
+        self._written: list[Message] = []
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if not path.exists():
+            self._append({"kind": "meta", **meta})
+
+    @classmethod
+    def resume(cls, path: Path, session: Session) -> SessionWriter:
+        writer = cls(path, session.meta)
+        writer._written = [dict(m) for m in session.messages]
+        return writer
+
+    def _append(self, record: dict[str, Any]) -> None:
+        with self.path.open("a", encoding="utf-8") as fh:
+            fh.write(json.dumps(self._redact.value(record), ensure_ascii=False) + "\n")
+
+    def sync(self, messages: list[Message]) -> None:
+        n = len(self._written)
+        if len(messages) >= n and messages[:n] == self._written:
+            for message in messages[n:]:
+                self._append({"kind": "message", "message": message})
+        else:
+            self._append({"kind": "reset", "messages": messages})
+        self._written = [dict(m) for m in messages]
+
+
+def load_session(session_id: str, directory: Path | None = None) -> Session:
+    directory = directory or sessions_dir()
+    path = directory / f"{session_id}.jsonl"
+    if not path.is_file():
+        known = sorted(p.stem for p in directory.glob("*.jsonl")) if directory.is_dir() else []
+        hint = f"; recent sessions: {', '.join(known[-5:])}" if known else ""
+        raise SessionError(f"no session {session_id!r} in {directory}{hint}")
+    session = Session(id=session_id, meta={})
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise SessionError(f"{path}:{number}: not valid JSON ({exc.msg})") from exc
+        kind = record.pop("kind", None)
+        if kind == "meta":
+            session.meta = record
+        elif kind == "message":
+            session.messages.append(record["message"])
+        elif kind == "reset":
+            session.messages = list(record["messages"])
+        else:
+            raise SessionError(f"{path}:{number}: unknown record kind {kind!r}")
+    return session
+
+
+def latest_session_id(directory: Path | None = None) -> str | None:
+    directory = directory or sessions_dir()
+    files = sorted(directory.glob("*.jsonl"), key=lambda p: p.stat().st_mtime) if directory.is_dir() else []
+    return files[-1].stem if files else None

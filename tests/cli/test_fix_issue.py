@@ -1,0 +1,63 @@
+"""`mimo-agent fix-issue` as a user runs it: a real subprocess, a real repository, exit codes and outputs."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.agent.replay_repo import FIXING_OUTPUTS, call, make_buggy_repo, write_replay
+
+
+def fix_issue(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "XDG_CONFIG_HOME": str(tmp_path / "xdg")}
+    return subprocess.run(
+        [sys.executable, "-m", "mimo_agent.cli.main", "fix-issue", *args],
+        capture_output=True, text=True, timeout=120, env=env,
+    )
+
+
+def test_patch_trajectory_and_json_events(tmp_path: Path) -> None:
+    repo = make_buggy_repo(tmp_path / "repo")
+    replay = write_replay(tmp_path / "r.jsonl", FIXING_OUTPUTS)
+    proc = fix_issue(
+        tmp_path, "--repo", str(repo), "--issue", "add(2, 3) gives -1", "--backend", "replay",
+        "--replay", str(replay), "--permission-mode", "yolo", "--output", str(tmp_path / "fix.patch"),
+        "--trajectory", str(tmp_path / "traj.json"), "--json",
+    )
+    assert proc.returncode == 0, proc.stderr
+    lines = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert all({"type", "time", "payload"} <= set(line) for line in lines)
+    assert lines[0]["type"] == "run_started" and lines[-1]["type"] == "result"
+    assert lines[-1]["payload"]["outcome"]["kind"] == "finished"
+    patch = (tmp_path / "fix.patch").read_text()
+    assert "+    return a + b" in patch
+    check = subprocess.run(["git", "apply", "--check", "-R", str(tmp_path / "fix.patch")], cwd=repo)
+    assert check.returncode == 0  # the patch is exactly what changed in the working copy
+    assert json.loads((tmp_path / "traj.json").read_text())["outcome"]["kind"] == "finished"
+
+
+def test_no_change_exits_1_and_prints_progress(tmp_path: Path) -> None:
+    repo = make_buggy_repo(tmp_path / "repo")
+    (tmp_path / "issue.md").write_text("add is broken")
+    replay = write_replay(tmp_path / "r.jsonl", [call("read_file", path="calc.py"), call("finish", summary="no idea")])
+    proc = fix_issue(tmp_path, "--repo", str(repo), "--issue-file", str(tmp_path / "issue.md"),
+                     "--backend", "replay", "--replay", str(replay))
+    assert proc.returncode == 1, proc.stderr
+    assert proc.stdout == ""
+    assert "→ read_file" in proc.stderr and "finished" in proc.stderr
+
+
+def test_errors_exit_2_with_one_line(tmp_path: Path) -> None:
+    repo = make_buggy_repo(tmp_path / "repo")
+    missing = fix_issue(tmp_path, "--repo", str(repo), "--issue", "x", "--backend", "replay",
+                        "--replay", str(tmp_path / "missing.jsonl"))
+    assert missing.returncode == 2 and "cannot read replay file" in missing.stderr
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    not_git = fix_issue(tmp_path, "--repo", str(plain), "--issue", "x", "--backend", "replay", "--replay", "r")
+    assert not_git.returncode == 2 and "not a git repository" in not_git.stderr
+    no_file = fix_issue(tmp_path, "--repo", str(repo), "--issue-file", str(tmp_path / "nope.md"))
+    assert no_file.returncode == 2 and "cannot read the issue file" in no_file.stderr

@@ -1,0 +1,144 @@
+"""A persistent, non-interactive bash session: each command runs in a fresh `bash` in its own process group.
+
+Persistence comes from a state directory: the working directory and the exported environment are saved by
+an EXIT trap after every command and handed to the next one. A fresh process per command means a hung or
+crashed command can never wedge the session; the whole process group is killed on timeout and, when the
+command ends, so are background jobs it left behind (a process that called `setsid` survives on purpose).
+Output goes to a file, so 10 MB of output or a grandchild holding the stream open cannot block the reader.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import shutil
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from mimo_agent.tools.output import head_tail_file
+
+NON_INTERACTIVE_ENV = {
+    "PAGER": "cat",
+    "GIT_PAGER": "cat",
+    "MANPAGER": "cat",
+    "SYSTEMD_PAGER": "",
+    "TERM": "dumb",
+    "NO_COLOR": "1",
+    "CI": "1",
+    "TQDM_DISABLE": "1",
+    "PYTHONUNBUFFERED": "1",
+    "GIT_TERMINAL_PROMPT": "0",
+    "GIT_EDITOR": "true",
+    "EDITOR": "true",
+    "VISUAL": "true",
+    "DEBIAN_FRONTEND": "noninteractive",
+    "PIP_NO_INPUT": "1",
+}
+_DROPPED_VARS = ("_", "SHLVL")
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07]*\x07")
+_OVERWRITTEN = re.compile(r"[^\n]*\r")  # progress bars redraw a line after a bare CR
+_KILL_GRACE_S = 0.5
+
+# Runs the command file in the session's shell (so `cd` and `export` stick) and saves the state on any exit.
+_PRELUDE = """__mimo_save() {
+  __mimo_rc=$?
+  pwd -P > "$__MIMO_STATE/cwd" 2>/dev/null
+  env -0 > "$__MIMO_STATE/env" 2>/dev/null
+  exit $__mimo_rc
+}
+trap __mimo_save EXIT
+. "$__MIMO_STATE/command.sh"
+"""
+
+
+@dataclass(frozen=True)
+class CommandResult:
+    output: str
+    exit_code: int | None  # None when killed on timeout
+    timed_out: bool
+    duration_s: float
+    cwd: Path
+
+
+class BashSession:
+    """One shell session per agent run; `run` is serialised by a lock."""
+
+    def __init__(
+        self, cwd: Path, env: Mapping[str, str] | None = None, overrides: Mapping[str, str] | None = None
+    ):
+        base = dict(os.environ if env is None else env)
+        base.update(NON_INTERACTIVE_ENV if overrides is None else overrides)
+        self.env = base
+        self.cwd = Path(cwd)
+        self._start_dir = self.cwd
+        self._state = Path(tempfile.mkdtemp(prefix="mimo-bash-"))
+        self._lock = threading.Lock()
+
+    def run(self, command: str, timeout: float, max_output_chars: int) -> CommandResult:
+        with self._lock:
+            return self._run(command, timeout, max_output_chars)
+
+    def _run(self, command: str, timeout: float, max_output_chars: int) -> CommandResult:
+        (self._state / "command.sh").write_text(command + "\n", encoding="utf-8")
+        for name in ("cwd", "env"):
+            (self._state / name).unlink(missing_ok=True)
+        out_path = self._state / "output"
+        cwd = self.cwd if self.cwd.is_dir() else self._start_dir
+        env = {**self.env, "__MIMO_STATE": str(self._state)}
+        start = time.monotonic()
+        with out_path.open("wb") as out:
+            proc = subprocess.Popen(
+                ["bash", "--noprofile", "--norc", "-c", _PRELUDE],
+                cwd=cwd,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+            timed_out = False
+            try:
+                proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                timed_out = True
+                _kill_group(proc.pid, signal.SIGTERM)
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    proc.wait(timeout=_KILL_GRACE_S)
+            _kill_group(proc.pid, signal.SIGKILL)
+            proc.wait()
+        duration = time.monotonic() - start
+        self._load_state()
+        raw = head_tail_file(out_path, max_output_chars).replace("\r\n", "\n")
+        output = _OVERWRITTEN.sub("", _ANSI.sub("", raw)).replace(str(self._state / "command.sh"), "bash")
+        out_path.unlink(missing_ok=True)
+        return CommandResult(output, None if timed_out else proc.returncode, timed_out, duration, self.cwd)
+
+    def _load_state(self) -> None:
+        cwd_file, env_file = self._state / "cwd", self._state / "env"
+        if cwd_file.is_file():
+            saved = cwd_file.read_text(encoding="utf-8", errors="surrogateescape").strip()
+            if saved:
+                self.cwd = Path(saved)
+        if env_file.is_file():
+            env = {}
+            for entry in env_file.read_bytes().split(b"\0"):
+                name, sep, value = entry.decode("utf-8", errors="surrogateescape").partition("=")
+                if sep and name and name not in _DROPPED_VARS and name != "__MIMO_STATE":
+                    env[name] = value
+            if env:
+                self.env = env
+
+    def close(self) -> None:
+        shutil.rmtree(self._state, ignore_errors=True)
+
+
+def _kill_group(pgid: int, sig: signal.Signals) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, sig)

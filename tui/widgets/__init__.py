@@ -1,0 +1,1 @@
+"""Widgets of the chat screen; each renders state it is given and never calls the agent."""
