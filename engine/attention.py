@@ -73,12 +73,12 @@ def attend(
         mask = None
         if sinks is not None:
             mask = q.new_zeros(kv_heads, group, k.shape[1])  # (KV, G, S + 1)
-            mask[:, :, -1] = sinks.view(kv_heads, group)
+            mask[:, :, -1] = sinks.view(kv_heads, group)  # head h = kv * G + g, as in the GQA grouping
             mask = mask[None]
         out = F.scaled_dot_product_attention(
             q_rows, k[None], v[None], attn_mask=mask, scale=scale
         )  # (1, KV, G, Dv)
-        return out.reshape(heads, 1, dv)
+        return out.reshape(heads, 1, dv)  # (H, 1, Dv)
     q_pos = torch.arange(start, start + tokens, device=q.device)  # (T,)
     rel = q_pos[:, None] - k_pos[None, :]  # (T, S)
     allowed = rel >= 0

@@ -139,7 +139,7 @@ class _Reader:
         value = self.raw.get(field, "<missing>")
         return ConfigError(f"{self.source}: field '{field}' = {value!r}: expected {expected}")
 
-    def get(self, field: str, kind: type | tuple[type, ...], default: Any = _MISSING) -> Any:
+    def get(self, field: str, kind: type, default: Any = _MISSING) -> Any:
         if field not in self.raw or self.raw[field] is None:
             if default is _MISSING:
                 raise self.fail(field, f"a {_kind_name(kind)}")
@@ -151,10 +151,10 @@ class _Reader:
             raise self.fail(field, f"a {_kind_name(kind)}")
         return value
 
-    def positive(self, field: str, default: Any = _MISSING) -> int:
-        value = self.get(field, int, default)
+    def positive(self, field: str, default: Any = _MISSING, kind: type = int) -> Any:
+        value = self.get(field, kind, default)
         if value <= 0:
-            raise self.fail(field, "a positive integer")
+            raise self.fail(field, f"a positive {_kind_name(kind)}")
         return value
 
     def layer_table(self, field: str, allowed: dict[Any, str], layers: int) -> tuple[str, ...]:
@@ -184,9 +184,7 @@ class _Reader:
             mlp_types = self.layer_table("mlp_layer_types", {"dense": "dense", "sparse": "sparse"}, layers)
         full, sliding = self.hub_attention() if hub else self.transformers_attention()
         eps_field = "layernorm_epsilon" if hub and "layernorm_epsilon" in self.raw else "rms_norm_eps"
-        eps = self.get(eps_field, float)
-        if eps <= 0:
-            raise self.fail(eps_field, "a positive float")
+        eps = self.positive(eps_field, kind=float)
         self.require("hidden_act", (None, "silu"))
         self.require("attention_bias", (None, False))
         self.require("n_shared_experts", (None, 0))
@@ -231,7 +229,7 @@ class _Reader:
             self.positive("num_key_value_heads"),
             head_dim,
             v_head_dim,
-            self.get("rope_theta", float),
+            self.positive("rope_theta", kind=float),
             factor,
             None,
             self.get("add_full_attention_sink_bias", bool, False),
@@ -243,7 +241,7 @@ class _Reader:
             self.positive("swa_num_key_value_heads"),
             swa_head_dim,
             self.positive("swa_v_head_dim", v_head_dim),
-            self.get("swa_rope_theta", float),
+            self.positive("swa_rope_theta", kind=float),
             factor,
             self.positive(window_field),
             self.get("add_swa_attention_sink_bias", bool, False),
@@ -268,11 +266,12 @@ class _Reader:
         thetas: dict[str, tuple[float, float]] = {}
         for kind in (GLOBAL, SLIDING):
             params = rope.get(kind)
-            if not isinstance(params, dict) or not isinstance(params.get("rope_theta"), (int, float)):
-                raise self.fail("rope_parameters", f"an entry '{kind}' with a numeric 'rope_theta'")
+            theta = params.get("rope_theta") if isinstance(params, dict) else None
+            if not isinstance(theta, (int, float)) or isinstance(theta, bool) or theta <= 0:
+                raise self.fail("rope_parameters", f"an entry '{kind}' with a positive 'rope_theta'")
             if params.get("rope_type", "default") != "default":
                 raise self.fail("rope_parameters", f"rope_type 'default' for '{kind}' (no RoPE scaling)")
-            thetas[kind] = float(params["rope_theta"]), float(params.get("partial_rotary_factor", 0.334))
+            thetas[kind] = float(theta), float(params.get("partial_rotary_factor", 0.334))
         full = self.spec(heads, kv, head_dim, v_head_dim, *thetas[GLOBAL], None, False, "num_key_value_heads")
         sliding = self.spec(
             heads, 2 * kv, head_dim, v_head_dim, *thetas[SLIDING], window, True, "num_key_value_heads"
@@ -296,8 +295,6 @@ class _Reader:
         rotary_dim = int(head_dim * factor)
         if rotary_dim % 2 or not 0 < rotary_dim <= head_dim:
             raise self.fail("partial_rotary_factor", f"a factor giving an even rotary dim in 2..{head_dim}")
-        if theta <= 0:
-            raise ConfigError(f"{self.source}: rope theta {theta}: expected a positive number")
         return AttentionSpec(heads, kv, head_dim, v_head_dim, theta, rotary_dim, window, sink)
 
     def eos_ids(self) -> tuple[int, ...]:
@@ -310,7 +307,6 @@ class _Reader:
         return tuple(values)
 
 
-def _kind_name(kind: type | tuple[type, ...]) -> str:
-    kinds = kind if isinstance(kind, tuple) else (kind,)
+def _kind_name(kind: type) -> str:
     names = {int: "integer", float: "number", bool: "boolean", list: "list", dict: "object", str: "string"}
-    return " or ".join(names.get(k, k.__name__) for k in kinds)
+    return names.get(kind, kind.__name__)

@@ -25,6 +25,7 @@ from mimo_agent.engine.tokenizer import EngineTokenizer
 from mimo_agent.engine.weights import load_model
 
 DEFAULT_PREFILL_CHUNK = 512
+DEFAULT_MAX_SEQ_LEN = 32768  # the global-layer cache is allocated up front, so do not default to 256K
 TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json")
 
 
@@ -67,15 +68,19 @@ class Engine:
     ) -> None:
         if prefill_chunk < 1:
             raise EngineError(f"prefill_chunk={prefill_chunk}: expected a positive number of tokens")
+        limit = model.config.max_position_embeddings
+        max_seq_len = max_seq_len or min(limit, DEFAULT_MAX_SEQ_LEN)
+        if not 0 < max_seq_len <= limit:
+            raise EngineError(
+                f"max_seq_len={max_seq_len}: expected 1..{limit} (the model's max_position_embeddings)"
+            )
         self.model = model.eval()
         self.config: ModelConfig = model.config
         self.tokenizer = tokenizer
         self.prefill_chunk = prefill_chunk
         weight = model.lm_head.weight
         self.device = weight.device
-        self.cache = KVCache(
-            self.config, max_seq_len or self.config.max_position_embeddings, weight.dtype, weight.device
-        )
+        self.cache = KVCache(self.config, max_seq_len, weight.dtype, weight.device)
         self.cached_ids: list[int] = []  # the tokens whose keys/values the cache holds, in order
 
     @classmethod
@@ -107,6 +112,8 @@ class Engine:
             if self.tokenizer is None:
                 raise EngineError("chat messages need a tokenizer, and this checkpoint ships none")
             return self.tokenizer.encode_chat(list(prompt), tools)  # type: ignore[arg-type]
+        if tools:
+            raise EngineError("tools are rendered by the chat template: pass messages, not token ids")
         ids = [int(t) for t in prompt]  # type: ignore[arg-type]
         if not ids:
             raise EngineError("empty prompt: at least one token is needed to predict the next")
@@ -123,7 +130,8 @@ class Engine:
         output differently (another tokenisation, edited history), and the mark still lets it reuse the
         previous prompt even though the rings have moved far past the point of divergence.
         """
-        self.cache.check_room(max(0, len(prompt) - self.cache.length))
+        if len(prompt) > self.cache.max_seq_len:
+            raise EngineError(f"prompt of {len(prompt)} tokens exceeds max_seq_len={self.cache.max_seq_len}")
         reuse = min(_common_prefix(self.cached_ids, prompt), len(prompt) - 1)
         if reuse < self.cache.length:
             mark = self.cache.mark_length
@@ -141,11 +149,20 @@ class Engine:
         return logits, reuse
 
     def extend(self, ids: list[int]) -> torch.Tensor:
-        """Run `ids` after the cached context in chunks of `prefill_chunk`; return the last position's logits."""
-        for start in range(0, len(ids), self.prefill_chunk):
-            chunk = ids[start : start + self.prefill_chunk]
-            out = self.model(torch.tensor(chunk, dtype=torch.long, device=self.device), self.cache)
-            self.cached_ids.extend(chunk)
+        """Run `ids` after the cached context in chunks of `prefill_chunk`; return the last position's logits.
+
+        A forward cut short (an error, Ctrl-C) may have overwritten ring slots that are still needed, so
+        the cache is then emptied rather than trusted.
+        """
+        try:
+            for start in range(0, len(ids), self.prefill_chunk):
+                chunk = ids[start : start + self.prefill_chunk]
+                out = self.model(torch.tensor(chunk, dtype=torch.long, device=self.device), self.cache)
+                self.cached_ids.extend(chunk)
+        except BaseException:
+            self.cache.truncate(0)
+            self.cached_ids.clear()
+            raise
         return out.logits[-1]
 
     def generate(

@@ -48,8 +48,8 @@ def apply_rotary(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch
     rotary = cos.shape[-1]
     x_rot, x_pass = x[..., :rotary], x[..., rotary:]
     half = rotary // 2
-    rotated = torch.cat((-x_rot[..., half:], x_rot[..., :half]), dim=-1)  # rotate_half
-    return torch.cat((x_rot * cos + rotated * sin, x_pass), dim=-1)
+    rotated = torch.cat((-x_rot[..., half:], x_rot[..., :half]), dim=-1)  # (heads, T, rotary): rotate_half
+    return torch.cat((x_rot * cos + rotated * sin, x_pass), dim=-1)  # (heads, T, head_dim)
 
 
 class DenseMLP(nn.Module):

@@ -66,7 +66,7 @@ class MiMoForCausalLM(nn.Module):
         if config.tie_word_embeddings:
             self.lm_head.weight = self.model.embed_tokens.weight
 
-    @torch.inference_mode()
+    @torch.no_grad()  # not inference_mode: callers (grammar masks) edit the returned logits in place
     def forward(self, input_ids: torch.Tensor, cache: KVCache, all_logits: bool = False) -> ForwardOutput:
         """input_ids: (T,) new tokens continuing the cached context."""
         tokens = input_ids.shape[0]

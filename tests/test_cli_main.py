@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 import mimo_agent.engine
 import mimo_agent.evals
 import mimo_agent.tools
@@ -28,10 +30,23 @@ def test_top_level_folders_install_under_mimo_agent() -> None:
 def test_help_lists_every_discovered_command(capsys) -> None:
     parser = build_parser()
     commands = parser._subparsers._group_actions[0].choices  # the registered sub-commands
-    assert main([]) == 0
+    assert {"chat", "fix-issue", "generate", "model-info", "serve", "toolcalls", "eval", "config"} <= set(commands)
+    with pytest.raises(SystemExit) as done:
+        main(["--help"])
+    assert done.value.code == 0
     out = capsys.readouterr().out
     for name in commands:
         assert name in out
+
+
+def test_bare_options_go_to_chat(monkeypatch) -> None:
+    seen = []
+    monkeypatch.setattr("sys.argv", ["mimo-agent", "--resume", "abc"])
+    import mimo_agent.cli.chat as chat
+
+    monkeypatch.setattr(chat, "_run", lambda args: seen.append(args.resume) or 0)
+    assert main() == 0
+    assert seen == ["abc"]
 
 
 def test_console_script_runs() -> None:

@@ -95,12 +95,10 @@ class ChatSession:
             workspace=self.options.workspace,
             flags=self.options.flags,
             environ=self.options.environ,
-            session_path=None if resumed else path,
+            session_path=path,  # an existing file is continued, not rewritten
             history=resumed.messages if resumed else [],
         )
         self.prepared = prepare_run(request, on_event=self.control.on_event, approver=self.approver)
-        if resumed is not None:
-            self.prepared.agent.session = SessionWriter.resume(path, resumed)
         return list(self.prepared.agent.messages)
 
     def close(self) -> None:

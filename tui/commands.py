@@ -19,13 +19,13 @@ COMMANDS: dict[str, str] = {
 
 KEYS: list[tuple[str, str]] = [
     ("enter", "send the message"),
-    ("ctrl+j or \\ then enter", "new line in the message"),
-    ("up / down", "previous / next message from history (on the first / last line)"),
+    ("ctrl+j, \\ enter", "new line in the message (or end the line with \\)"),
+    ("up, down", "previous / next message from history (on the first / last line)"),
     ("tab", "complete an @path mention (the file is attached to the message)"),
     ("esc", "interrupt the agent (partial output is kept)"),
     ("y / a / n", "permission prompt: allow once / allow for this session / deny with a reason"),
     ("ctrl+t", "switch between the dark and the light theme"),
-    ("? or f1", "this help (? on an empty input)"),
+    ("?, f1", "this help (? on an empty input)"),
     ("ctrl+q", "quit"),
 ]
 

@@ -25,3 +25,7 @@ class EnvironmentBuildError(HarnessError):
 
 class BackendUnavailableError(HarnessError):
     """The requested backend cannot run here (e.g. no Docker engine answers)."""
+
+
+class WorkspaceError(HarnessError):
+    """The agent's working copy of an instance could not be made from its prepared environment."""

@@ -105,18 +105,18 @@ class _Progress:
             return
         elapsed = time.monotonic() - self.started
         left = self.total - self.done
-        eta = _clock(elapsed / self.fresh * left) if self.fresh and left else ("0:00" if not left else "?")
+        eta = clock(elapsed / self.fresh * left) if self.fresh and left else ("0:00" if not left else "?")
         note = "already graded" if outcome.cached else f"{outcome.seconds:.1f}s"
         detail = f" {outcome.detail}" if outcome.detail else ""
         print(
-            f"[{self.done}/{self.total}] resolved {self.resolved}, errors {self.errors} | elapsed {_clock(elapsed)}"
+            f"[{self.done}/{self.total}] resolved {self.resolved}, errors {self.errors} | elapsed {clock(elapsed)}"
             f" | eta {eta} | {outcome.instance_id}: {outcome.status}{detail} ({note})",
             file=self.stream,
             flush=True,
         )
 
 
-def _clock(seconds: float) -> str:
+def clock(seconds: float) -> str:
     minutes, secs = divmod(int(seconds + 0.5), 60)
     hours, minutes = divmod(minutes, 60)
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"

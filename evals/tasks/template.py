@@ -60,7 +60,7 @@ class Program:
         return {path: text for path, text in self.files.items() if path.startswith("tests/")}
 
     def canonical_name(self, dotted: str) -> str:
-        """`stockroom.ledger.Shelf.count` -> `inventory.stock.Item.count`: placement independent of seed."""
+        """`depot.storeroom.Warehouse.dispatch` -> `inventory.stock.Stockroom.ship`, the same for every seed."""
         return ".".join(self.canonical.get(part, part) for part in dotted.split("."))
 
 

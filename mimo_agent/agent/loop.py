@@ -64,8 +64,6 @@ class Agent:
 
     def __post_init__(self) -> None:
         self._by_name = {tool.name: tool for tool in self.tools}
-        self._budgets = BudgetTracker(self.settings.budgets)
-        self._loops = LoopDetector(repeats=self.settings.budgets.max_repeated_calls)
         self._compactor = Compactor(self.settings.context, self.settings.model)
         self._trajectory = Trajectory(self.trajectory_path, info={})
         self._step = 0
@@ -73,6 +71,9 @@ class Agent:
     # -- driving -----------------------------------------------------------------------------------------
     def run(self, task: str, *, base_commit: str | None = None) -> AgentRun:
         """Run `task` to an outcome. Resuming: pass the earlier `messages` in the constructor and a new task."""
+        # Budgets and loop detection are per task: a chat's later turns start fresh.
+        self._budgets = BudgetTracker(self.settings.budgets)
+        self._loops = LoopDetector(repeats=self.settings.budgets.max_repeated_calls)
         if not self.messages:
             self.messages.append({"role": "system", "content": system_prompt(self.workspace)})
         self.messages.append({"role": "user", "content": task_prompt(task)})

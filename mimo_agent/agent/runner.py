@@ -39,7 +39,8 @@ class RunRequest:
     trajectory_path: Path | None = None
     session_path: Path | None = None
     history: list[Message] = field(default_factory=list)  # earlier messages when resuming a session
-    environ: Mapping[str, str] | None = None
+    environ: Mapping[str, str] | None = None  # where settings' environment variables are read (default: os)
+    shell_env: Mapping[str, str] | None = None  # the environment the agent's bash starts from (default: os)
 
 
 @dataclass
@@ -91,6 +92,7 @@ def prepare_run(
     context = ToolContext.create(
         workspace,
         config=ToolConfig(bash_timeout=settings.tools.bash_timeout, max_output_chars=settings.tools.max_output_chars),
+        base_env=request.shell_env,
     )
     session = None
     if request.session_path is not None:
@@ -117,10 +119,15 @@ def run_headless(
     request: RunRequest,
     on_event: Callable[[ev.Event], None] = lambda event: None,
     approver: Approver | None = None,
+    backend: Backend | None = None,
 ) -> RunResult:
-    """Run the agent on `request.workspace` to an outcome and return the patch against the starting commit."""
+    """Run the agent on `request.workspace` to an outcome and return the patch against the starting commit.
+
+    `backend` lets a caller share one loaded model between runs (the SWE-bench harness); by default the
+    settings say which backend to build.
+    """
     try:
-        prepared = prepare_run(request, on_event, approver)
+        prepared = prepare_run(request, on_event, approver, backend)
     except RunSetupError as exc:
         return RunResult(Outcome(OutcomeKind.ERROR, str(exc)), "", None)
     try:

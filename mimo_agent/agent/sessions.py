@@ -45,18 +45,15 @@ class SessionWriter:
     """Appends the messages added since the last `sync`; a shrunk or rewritten history becomes a reset."""
 
     def __init__(self, path: Path, meta: dict[str, Any], redactor: Redactor | None = None) -> None:
+        """A new file starts with `meta`; an existing one (a resumed session) is continued where it ended."""
         self.path = path
         self._redact = redactor or Redactor()
         self._written: list[Message] = []
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if not path.exists():
+        if path.exists():
+            self._written = read_session(path).messages
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True)
             self._append({"kind": "meta", **meta})
-
-    @classmethod
-    def resume(cls, path: Path, session: Session) -> SessionWriter:
-        writer = cls(path, session.meta)
-        writer._written = [dict(m) for m in session.messages]
-        return writer
 
     def _append(self, record: dict[str, Any]) -> None:
         with self.path.open("a", encoding="utf-8") as fh:
@@ -79,7 +76,11 @@ def load_session(session_id: str, directory: Path | None = None) -> Session:
         known = sorted(p.stem for p in directory.glob("*.jsonl")) if directory.is_dir() else []
         hint = f"; recent sessions: {', '.join(known[-5:])}" if known else ""
         raise SessionError(f"no session {session_id!r} in {directory}{hint}")
-    session = Session(id=session_id, meta={})
+    return read_session(path)
+
+
+def read_session(path: Path) -> Session:
+    session = Session(id=path.stem, meta={})
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
         try:
             record = json.loads(line)

@@ -28,7 +28,19 @@ from mimo_agent.toolcalls.definition import ToolDef
 
 KEY_VARIABLES = ("MIMO_AGENT_API_KEY", "OPENAI_API_KEY")
 NO_KEY = "EMPTY"  # what local servers without auth expect; the client refuses an empty key
-RETRYABLE = (openai.RateLimitError, openai.InternalServerError, openai.APITimeoutError, openai.APIConnectionError)
+
+
+class StreamCut(Exception):
+    """The stream ended without a finish reason: the server went away mid-answer."""
+
+
+RETRYABLE = (
+    openai.RateLimitError,
+    openai.InternalServerError,
+    openai.APITimeoutError,
+    openai.APIConnectionError,
+    StreamCut,
+)
 MAX_RETRY_AFTER = 60.0
 CHARS_PER_TOKEN = 4.0  # estimate before the server has reported any usage
 
@@ -83,7 +95,10 @@ class OpenAIBackend:
         environ = os.environ if environ is None else environ
         key = next((environ[name] for name in KEY_VARIABLES if environ.get(name)), NO_KEY)
         client = openai.OpenAI(
-            base_url=settings.base_url, api_key=key, max_retries=0, timeout=openai.Timeout(timeout, connect=10.0)
+            base_url=settings.base_url,
+            api_key=key,
+            max_retries=0,
+            timeout=openai.Timeout(timeout, connect=10.0),
         )
         return cls(settings, client)
 
@@ -115,7 +130,11 @@ class OpenAIBackend:
         usage = self._usage(turn, messages, tools)
         native = turn.native_calls()
         # With no native calls, calls the server left in the reasoning must reach the parser too.
-        text = f"<think>{turn.reasoning}</think>{turn.content}" if turn.reasoning and not native else turn.content
+        text = (
+            f"<think>{turn.reasoning}</think>{turn.content}"
+            if turn.reasoning and not native
+            else turn.content
+        )
         stats = {
             "seconds": round(seconds, 3),
             "attempts": attempt,
@@ -141,7 +160,11 @@ class OpenAIBackend:
             "max_completion_tokens": self.settings.max_new_tokens,
             "stream": True,
             "stream_options": {"include_usage": True},
-            "extra_body": {"chat_template_kwargs": {"enable_thinking": self.settings.enable_thinking}},
+            # SGLang and vLLM switch thinking through the chat template; Xiaomi's hosted API through `thinking`.
+            "extra_body": {
+                "chat_template_kwargs": {"enable_thinking": self.settings.enable_thinking},
+                "thinking": {"type": "enabled" if self.settings.enable_thinking else "disabled"},
+            },
         }
         if tools:
             request["tools"] = [tool.to_openai() for tool in tools]
@@ -162,6 +185,8 @@ class OpenAIBackend:
             stream.close()
         if turn.in_reasoning:
             emit("</think>")
+        if turn.finish_reason is None:
+            raise StreamCut(f"the stream ended after {len(turn.content)} characters without a finish reason")
         return turn
 
     @staticmethod
@@ -221,17 +246,25 @@ class OpenAIBackend:
         url = str(self.client.base_url).rstrip("/")
         server_message = _server_message(exc)
         if isinstance(exc, openai.AuthenticationError | openai.PermissionDeniedError):
-            return (f"{url} refused the API key ({exc.status_code}: {server_message}); "
-                    f"set {' or '.join(KEY_VARIABLES)}")
+            return (
+                f"{url} refused the API key ({exc.status_code}: {server_message}); "
+                f"set {' or '.join(KEY_VARIABLES)}"
+            )
         if isinstance(exc, openai.NotFoundError):
             if "model" in server_message.lower():
-                return f"{url} does not serve model {self.model!r} (404: {server_message}); check --model-name"
+                return (
+                    f"{url} does not serve model {self.model!r} (404: {server_message}); check --model-name"
+                )
             return f"{url}: no such endpoint (404: {server_message}); the base URL usually ends in /v1"
+        if isinstance(exc, StreamCut):
+            return f"{url} closed the stream before the answer finished"
         if isinstance(exc, openai.APITimeoutError):
             return f"{url} did not answer in time"
         if isinstance(exc, openai.APIConnectionError):
             cause = exc.__cause__ or exc
-            return f"cannot reach {url}: {type(cause).__name__}: {cause}".rstrip(": ")
+            # By name: openai 1.x raises httpx's ConnectError, 3.x httpx2's.
+            what = "cannot reach" if type(cause).__name__ == "ConnectError" else "lost the connection to"
+            return f"{what} {url}: {type(cause).__name__}: {cause}".rstrip(": ")
         if isinstance(exc, openai.APIStatusError):
             return f"{url} answered {exc.status_code}: {server_message}"
         return f"{url}: {server_message}"
@@ -267,4 +300,8 @@ def _wire_call(call: Mapping[str, Any]) -> dict[str, Any]:
     function = call.get("function", call)
     arguments = function.get("arguments", {})
     encoded = arguments if isinstance(arguments, str) else json.dumps(arguments, ensure_ascii=False)
-    return {"id": call.get("id", ""), "type": "function", "function": {"name": function.get("name", ""), "arguments": encoded}}
+    return {
+        "id": call.get("id", ""),
+        "type": "function",
+        "function": {"name": function.get("name", ""), "arguments": encoded},
+    }

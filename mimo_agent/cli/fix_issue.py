@@ -20,14 +20,19 @@ from mimo_agent.cli._common import CliError
 from mimo_agent.settings import SettingsError
 
 
-def add_backend_options(parser: argparse.ArgumentParser) -> None:
+def add_backend_options(
+    parser: argparse.ArgumentParser,
+    *,
+    replay_metavar: str = "FILE",
+    replay_help: str = "JSON Lines of raw model outputs (replay backend)",
+    permission_help: str = "what runs without asking; in headless runs 'ask' means deny with a message (default: ask)",
+) -> None:
     """Backend flags shared by every command that drives the agent (fix-issue, chat, eval run)."""
     group = parser.add_argument_group("model backend")
     group.add_argument("--backend", choices=sorted(BACKENDS), help="where completions come from (default: embedded)")
     group.add_argument("--model", metavar="DIR", help="checkpoint directory (embedded, transformers)")
-    group.add_argument("--replay", metavar="FILE", help="JSON Lines of raw model outputs (replay backend)")
-    group.add_argument("--permission-mode", choices=["read-only", "ask", "auto-edit", "yolo"],
-                       help="what runs without asking; in headless runs 'ask' means deny with a message (default: ask)")
+    group.add_argument("--replay", metavar=replay_metavar, help=replay_help)
+    group.add_argument("--permission-mode", choices=["read-only", "ask", "auto-edit", "yolo"], help=permission_help)
     group.add_argument("--max-steps", type=int, metavar="N", help="model calls before the run stops")
 
 

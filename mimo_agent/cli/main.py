@@ -35,13 +35,20 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+DEFAULT_COMMAND = "chat"
+TOP_LEVEL_FLAGS = {"-h", "--help", "--version"}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    """Bare `mimo-agent` (or `mimo-agent --resume …`) opens the interactive chat."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or (argv[0].startswith("-") and argv[0] not in TOP_LEVEL_FLAGS):
+        argv = [DEFAULT_COMMAND, *argv]
     parser = build_parser()
     args = parser.parse_args(argv)
     func = getattr(args, "func", None)
-    if func is None:
-        parser.print_help()
-        return 0
+    if func is None:  # a command group such as `eval` without its sub-command
+        parser.parse_args([*argv, "--help"])
     try:
         return int(func(args) or 0)
     except CliError as exc:

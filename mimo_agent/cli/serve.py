@@ -29,9 +29,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--model", type=Path, required=True, metavar="DIR", help="checkpoint directory")
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8000, help="port to bind (default: 8000)")
-    parser.add_argument("--api-key", metavar="KEY", help=f"require this bearer key (default: ${API_KEY_VARIABLE})")
-    parser.add_argument("--served-model-name", metavar="NAME", help="model id clients send (default: DIR's name)")
-    parser.add_argument("--max-seq-len", type=int, default=None, metavar="N", help="KV cache capacity in tokens")
+    parser.add_argument(
+        "--api-key", metavar="KEY", help=f"require this bearer key (default: ${API_KEY_VARIABLE})"
+    )
+    parser.add_argument(
+        "--served-model-name", metavar="NAME", help="model id clients send (default: DIR's name)"
+    )
+    parser.add_argument(
+        "--max-seq-len", type=int, default=None, metavar="N", help="KV cache capacity in tokens"
+    )
     parser.add_argument("--max-body-mb", type=float, default=8.0, metavar="MB", help="largest request body")
     parser.add_argument("--dtype", choices=DTYPES, default="float32", help="weight and activation dtype")
     parser.add_argument("--device", default="cpu", help="torch device, e.g. cpu or cuda:0")
@@ -64,11 +70,14 @@ def run(args: argparse.Namespace) -> int:
     except EngineError as exc:
         raise CliError(str(exc)) from exc
     if api_key is None and not _is_loopback(args.host):
-        print(f"warning: serving on {args.host} without --api-key: anyone who can reach it may use it",
-              file=sys.stderr)
+        print(
+            f"warning: serving on {args.host} without --api-key: anyone who can reach it may use it",
+            file=sys.stderr,
+        )
     app = create_app(service, api_key=api_key, max_body_bytes=int(args.max_body_mb * 2**20))
     print(f"serving {service.model_name!r} on http://{args.host}:{args.port}/v1", file=sys.stderr, flush=True)
-    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
+    # On Ctrl-C, give running requests a few seconds, then cancel them (their generations stop with them).
+    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, timeout_graceful_shutdown=5)
     return 0
 
 

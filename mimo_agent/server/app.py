@@ -46,7 +46,9 @@ def create_app(
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
-        message = f"no route {request.method} {request.url.path}" if exc.status_code in (404, 405) else exc.detail
+        message = (
+            f"no route {request.method} {request.url.path}" if exc.status_code in (404, 405) else exc.detail
+        )
         return JSONResponse(APIError(exc.status_code, str(message)).body(), status_code=exc.status_code)
 
     @app.exception_handler(Exception)
@@ -59,7 +61,9 @@ def create_app(
             return
         scheme, _, given = request.headers.get("authorization", "").partition(" ")
         if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), api_key.encode()):
-            raise APIError(401, "invalid API key: send it as 'Authorization: Bearer KEY'", code="invalid_api_key")
+            raise APIError(
+                401, "invalid API key: send it as 'Authorization: Bearer KEY'", code="invalid_api_key"
+            )
 
     def model_card() -> dict[str, Any]:
         return {"id": service.model_name, "object": "model", "created": created, "owned_by": "mimo-agent"}
@@ -97,7 +101,9 @@ def create_app(
             if chat.stream:
                 include_usage = chat.stream_options is not None and chat.stream_options.include_usage
                 stream = event_stream(job, ids, first.prompt_tokens, include_usage)
-                return StreamingResponse(stream, media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
+                return StreamingResponse(
+                    stream, media_type="text/event-stream", headers={"Cache-Control": "no-cache"}
+                )
             return JSONResponse(await _guard(job, completion_body(job, ids, first.prompt_tokens)))
         finally:
             watcher.cancel()
@@ -108,8 +114,12 @@ def create_app(
 
 
 def _unknown_model(name: str, served: str) -> APIError:
-    return APIError(404, f"model {name!r} is not served here; this server serves {served!r}",
-                    param="model", code="model_not_found")
+    return APIError(
+        404,
+        f"model {name!r} is not served here; this server serves {served!r}",
+        param="model",
+        code="model_not_found",
+    )
 
 
 async def _guard(job: Job, work: Awaitable[Any]) -> Any:
@@ -150,10 +160,10 @@ def _parse_request(body: bytes) -> ChatCompletionRequest:
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise APIError(400, f"request body is not valid JSON: {exc}", code="invalid_json") from exc
     if not isinstance(payload, dict):
-        raise APIError(400, f"request body must be a JSON object, got {type(payload).__name__}", code="invalid_json")
+        raise APIError(
+            400, f"request body must be a JSON object, got {type(payload).__name__}", code="invalid_json"
+        )
     try:
         return ChatCompletionRequest.model_validate(payload)
     except ValidationError as exc:
         raise from_validation(exc) from exc
-
-

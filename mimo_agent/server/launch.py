@@ -23,21 +23,46 @@ def free_port() -> int:
 class ServerProcess:
     """Starts the server, waits until /health answers, and kills its whole process group on exit."""
 
-    def __init__(self, model: Path, *extra_args: str, name: str = "tiny", ready_timeout: float = 120.0) -> None:
-        self.port = free_port()
+    def __init__(
+        self, model: Path, *extra_args: str, name: str = "tiny", ready_timeout: float = 120.0
+    ) -> None:
         self.name = name
+        for attempt in range(3):  # another process may take the free port before the server binds it
+            self._start(model, extra_args)
+            try:
+                self._wait_ready(ready_timeout)
+                return
+            except RuntimeError:
+                if attempt == 2 or "address already in use" not in self.log():
+                    raise
+
+    def _start(self, model: Path, extra_args: tuple[str, ...]) -> None:
+        self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}/v1"
         self.log_path = Path(os.environ.get("TMPDIR", "/tmp")) / f"mimo-serve-{self.port}.log"
-        command = [sys.executable, "-m", "mimo_agent.cli.main", "serve", "--model", str(model),
-                   "--port", str(self.port), "--served-model-name", name, *extra_args]
+        command = [
+            sys.executable,
+            "-m",
+            "mimo_agent.cli.main",
+            "serve",
+            "--model",
+            str(model),
+            "--port",
+            str(self.port),
+            "--served-model-name",
+            self.name,
+            *extra_args,
+        ]
         self._log = self.log_path.open("w")
-        self.process = subprocess.Popen(command, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True)
-        self._wait_ready(ready_timeout)
+        self.process = subprocess.Popen(
+            command, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True
+        )
 
     def _wait_ready(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
+                self._log.close()
                 raise RuntimeError(f"server exited with {self.process.returncode}: {self.log()}")
             try:
                 if httpx.get(f"http://127.0.0.1:{self.port}/health", timeout=1.0).status_code == 200:
@@ -60,5 +85,7 @@ class ServerProcess:
     def __enter__(self) -> ServerProcess:
         return self
 
-    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.kill()

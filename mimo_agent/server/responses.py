@@ -49,13 +49,23 @@ async def completion_body(job: Job, ids: CompletionIds, prompt_tokens: int) -> d
             raise APIError(499, "the client closed the request", code="cancelled")
         if isinstance(item, Finished):
             assert job.assembler is not None, "a started job has an assembler"
-            choice = {"index": 0, "message": job.assembler.message(), "finish_reason": item.finish_reason,
-                      "logprobs": None}
-            return {**ids.header("chat.completion"), "choices": [choice], "usage": usage(prompt_tokens, item.stats)}
+            choice = {
+                "index": 0,
+                "message": job.assembler.message(),
+                "finish_reason": item.finish_reason,
+                "logprobs": None,
+            }
+            return {
+                **ids.header("chat.completion"),
+                "choices": [choice],
+                "usage": usage(prompt_tokens, item.stats),
+            }
     raise AssertionError("a job always ends with Finished, Cancelled or an error")
 
 
-async def event_stream(job: Job, ids: CompletionIds, prompt_tokens: int, include_usage: bool) -> AsyncIterator[str]:
+async def event_stream(
+    job: Job, ids: CompletionIds, prompt_tokens: int, include_usage: bool
+) -> AsyncIterator[str]:
     """The SSE body; closing it early (client gone) cancels the generation."""
     extra = {"usage": None} if include_usage else {}
 
@@ -72,8 +82,13 @@ async def event_stream(job: Job, ids: CompletionIds, prompt_tokens: int, include
             elif isinstance(item, Finished):
                 yield chunk({}, item.finish_reason)
                 if include_usage:
-                    yield _sse({**ids.header("chat.completion.chunk"), "choices": [],
-                                "usage": usage(prompt_tokens, item.stats)})
+                    yield _sse(
+                        {
+                            **ids.header("chat.completion.chunk"),
+                            "choices": [],
+                            "usage": usage(prompt_tokens, item.stats),
+                        }
+                    )
             elif isinstance(item, APIError):
                 yield _sse(item.body())
                 return

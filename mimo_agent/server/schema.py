@@ -76,7 +76,10 @@ class ToolSpec(_Lenient):
     function: FunctionSpec
 
     def to_openai(self) -> dict[str, Any]:
-        function: dict[str, Any] = {"name": self.function.name, "description": self.function.description or ""}
+        function: dict[str, Any] = {
+            "name": self.function.name,
+            "description": self.function.description or "",
+        }
         function["parameters"] = self.function.parameters or {"type": "object", "properties": {}}
         return {"type": "function", "function": function}
 
@@ -128,7 +131,11 @@ class ChatCompletionRequest(_Lenient):
     top_k: Annotated[int, Field(ge=0)] = 0
     max_tokens: Annotated[int, Field(ge=1)] | None = None
     max_completion_tokens: Annotated[int, Field(ge=1)] | None = None
-    stop: Annotated[str, Field(min_length=1)] | Annotated[list[Annotated[str, Field(min_length=1)]], Field(max_length=4)] | None = None
+    stop: (
+        Annotated[str, Field(min_length=1)]
+        | Annotated[list[Annotated[str, Field(min_length=1)]], Field(max_length=4)]
+        | None
+    ) = None
     seed: Annotated[int, Field(ge=0)] | None = None
     stream: bool = False
     stream_options: StreamOptions | None = None

@@ -106,22 +106,26 @@ class ChatService:
         self.model_name = model_name
         self.grammars = GrammarCompiler.from_tokenizer(self.tokenizer.hf, vocab_size=engine.config.vocab_size)
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="engine")
-        self._pending = 0
+        self._jobs: set[Job] = set()
         self._lock = threading.Lock()
 
     @property
     def pending(self) -> int:
         """Jobs submitted and not finished (the running one included)."""
-        return self._pending
+        return len(self._jobs)
 
     def submit(self, request: ChatCompletionRequest) -> Job:
         job = Job(request, asyncio.get_running_loop())
         with self._lock:
-            self._pending += 1
+            self._jobs.add(job)
         self._pool.submit(self._run, job)
         return job
 
     def close(self) -> None:
+        """Stop the running generation at its next token and drop the queue (server shutdown)."""
+        with self._lock:
+            for job in self._jobs:
+                job.cancel()
         self._pool.shutdown(wait=False, cancel_futures=True)
 
     # -- worker thread -----------------------------------------------------------------------------------
@@ -143,10 +147,12 @@ class ChatService:
             job.put(APIError(500, f"generation failed: {type(exc).__name__}: {exc}", code="engine_error"))
         finally:
             with self._lock:
-                self._pending -= 1
+                self._jobs.discard(job)
 
     def _generate(self, job: Job, prepared: Prepared) -> None:
-        stream = self.engine.generate(prepared.prompt_ids, prepared.params, logits_processors=prepared.processors)
+        stream = self.engine.generate(
+            prepared.prompt_ids, prepared.params, logits_processors=prepared.processors
+        )
         assembler = prepared.assembler
         try:
             for item in stream:

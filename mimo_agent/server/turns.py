@@ -78,7 +78,7 @@ class TurnAssembler:
         return message
 
     def finish_reason(self, engine_reason: str) -> str:
-        """"tool_calls" when the model stopped after calling; "length" whenever the budget cut it off."""
+        """ "tool_calls" when the model stopped after calling; "length" whenever the budget cut it off."""
         return "tool_calls" if self.tool_calls and engine_reason == "stop" else engine_reason
 
     def _deltas(self, events: list[Event]) -> list[Delta]:
@@ -93,7 +93,7 @@ class TurnAssembler:
             elif isinstance(event, CallCompleted):
                 out += self._call(event.call.name, event.call.arguments)
             elif isinstance(event, CallFailed) and event.call.raw:
-                # Only a cut-off call gets here (the grammar admits no other); keep what was written.
+                # Only a cut-off call gets here (the grammar admits no other); keep it visible as text.
                 self.content += event.call.raw
                 out.append({"content": event.call.raw})
         return out
@@ -101,6 +101,16 @@ class TurnAssembler:
     def _call(self, name: str, arguments: dict[str, Any]) -> list[Delta]:
         index, call_id = len(self.tool_calls), f"call_{uuid.uuid4().hex[:24]}"
         encoded = json.dumps(arguments, ensure_ascii=False)
-        self.tool_calls.append({"id": call_id, "type": "function", "function": {"name": name, "arguments": encoded}})
-        header = {"index": index, "id": call_id, "type": "function", "function": {"name": name, "arguments": ""}}
-        return [{"tool_calls": [header]}, {"tool_calls": [{"index": index, "function": {"arguments": encoded}}]}]
+        self.tool_calls.append(
+            {"id": call_id, "type": "function", "function": {"name": name, "arguments": encoded}}
+        )
+        header = {
+            "index": index,
+            "id": call_id,
+            "type": "function",
+            "function": {"name": name, "arguments": ""},
+        }
+        return [
+            {"tool_calls": [header]},
+            {"tool_calls": [{"index": index, "function": {"arguments": encoded}}]},
+        ]

@@ -100,7 +100,7 @@ def from_text(raw: str, schema: dict[str, Any] | None) -> Any:
     legal string into a different call).
     """
     if raw.strip().lower() == "null" and (schema or {}).get("type") != "string":
-        return None  # SGLang's rule, except for plain strings, where "null" is a legal value
+        return None
     if not schema:
         return _loose(raw)
     alts = branches(schema)

@@ -32,6 +32,7 @@ class GrammarLogitsProcessor:
         self._matcher = xgr.GrammarMatcher(compiled)
         self._bitmask = xgr.allocate_token_bitmask(1, self.vocab_size)
         self._device_bitmask: torch.Tensor | None = None
+        self._stops = torch.tensor(self._matcher.stop_token_ids)
 
     def process(self, logits: torch.Tensor) -> torch.Tensor:
         """Set disallowed entries of `logits` (vocab,) to -inf, in place, and return it."""
@@ -55,11 +56,10 @@ class GrammarLogitsProcessor:
         return self._matcher.is_terminated()
 
     def only_stop_tokens(self, logits: torch.Tensor) -> torch.Tensor:
-        """After the grammar finished: keep repeating a stop token (for callers that pad finished rows)."""
-        stops = torch.tensor(self._matcher.stop_token_ids, device=logits.device)
-        kept = logits[stops].clone()
+        """After the grammar finished: allow only its stop tokens (for callers that keep sampling the row)."""
+        kept = logits[self._stops].clone()
         logits.fill_(float("-inf"))
-        logits[stops] = kept
+        logits[self._stops] = kept
         return logits
 
     def _on(self, device: torch.device) -> torch.Tensor:

@@ -72,6 +72,8 @@ BAD_FIELDS = [
     ("moe_layer_freq", [0, 1, 1, 1, 1, True]),
     ("swa_num_key_value_heads", 3),
     ("rope_theta", None),
+    ("swa_rope_theta", -1.0),
+    ("layernorm_epsilon", 0),
     ("scoring_func", "softmax"),
     ("num_experts_per_tok", 9),
     ("partial_rotary_factor", 0.05),

@@ -13,6 +13,7 @@ from mimo_agent.engine.errors import EngineError
 from mimo_agent.engine.kv_cache import DEFAULT_ROLLBACK
 from mimo_agent.engine.model import MiMoForCausalLM
 from mimo_agent.engine.sampling import SamplingParams
+from tests.engine import checkpoint_writers as cw
 from tests.engine.tiny_models import save_tiny, save_tiny_chat
 
 PROMPT = [3, 141, 59, 26, 53, 58, 97, 93, 23, 84]
@@ -47,6 +48,27 @@ def test_greedy_64_tokens_equal_transformers_generate(
     result = fresh(engine).complete(PROMPT, params=greedy(64))
     assert result.token_ids == out[0, len(PROMPT) :].tolist()
     assert result.stats.generated_tokens == 64 and result.stats.finish_reason == "length"
+
+
+def test_hub_layout_sharded_checkpoint_gives_identical_logits(
+    checkpoint: tuple[Path, MiMoV2FlashForCausalLM], engine: Engine, tmp_path: Path
+) -> None:
+    """Hub config spelling, per-expert tensors, `attention_sink_bias`, `model.mtp.*`, three shards."""
+    hub = cw.shard(cw.to_hub_layout(checkpoint[0], tmp_path / "hub"), tmp_path / "sharded")
+    from_hub = Engine.from_pretrained(hub, max_seq_len=64)
+    assert from_hub.config.layer_types == engine.config.layer_types
+    assert all(torch.equal(t, engine.model.state_dict()[n]) for n, t in from_hub.model.state_dict().items())
+    # Same weights; only BLAS kernel choice (buffer alignment) may move the last bit.
+    assert torch.allclose(from_hub.prefill(PROMPT)[0], fresh(engine).prefill(PROMPT)[0], atol=1e-6, rtol=0)
+
+
+def test_fp8_checkpoint_runs_close_to_the_unquantised_model(
+    checkpoint: tuple[Path, MiMoV2FlashForCausalLM], engine: Engine, tmp_path: Path
+) -> None:
+    quantised = Engine.from_pretrained(cw.quantize_fp8(checkpoint[0], tmp_path / "fp8"), max_seq_len=64)
+    got, expected = quantised.prefill(PROMPT)[0], fresh(engine).prefill(PROMPT)[0]
+    assert not torch.equal(got, expected)
+    assert torch.nn.functional.cosine_similarity(got, expected, dim=0) > 0.99
 
 
 def test_stream_then_result(engine: Engine) -> None:
@@ -152,6 +174,33 @@ def test_logits_processor_shapes_every_step_and_finishes(engine: Engine) -> None
     assert result.stats.finish_reason == "stop"
 
 
+class BanInPlace:
+    """Masks in place, as xgrammar's `apply_token_bitmask_inplace` does on the engine's logits."""
+
+    def __init__(self, banned: int) -> None:
+        self.banned = banned
+
+    def process(self, logits: torch.Tensor) -> torch.Tensor:
+        logits[self.banned] = float("-inf")
+        return logits
+
+    def accept(self, token_id: int) -> bool:
+        return token_id != self.banned
+
+    def rollback(self, num_tokens: int) -> None:
+        pass
+
+    def is_finished(self) -> bool:
+        return False
+
+
+def test_processor_may_edit_logits_in_place(engine: Engine) -> None:
+    free = fresh(engine).complete(PROMPT, params=greedy(6))
+    banned = free.token_ids[0]
+    result = fresh(engine).complete(PROMPT, params=greedy(6), logits_processors=[BanInPlace(banned)])
+    assert banned not in result.token_ids and len(result.token_ids) == 6
+
+
 def test_context_limit_ends_with_length(engine: Engine) -> None:
     small = Engine(engine.model, max_seq_len=16)
     result = small.complete(PROMPT, params=greedy(50))
@@ -165,8 +214,12 @@ def test_bad_requests(engine: Engine, tmp_path: Path) -> None:
         fresh(engine).complete([])
     with pytest.raises(EngineError, match="vocabulary"):
         fresh(engine).complete([999])
+    with pytest.raises(EngineError, match="pass messages"):
+        fresh(engine).complete(PROMPT, tools=[{"type": "function", "function": {"name": "f"}}])
     with pytest.raises(EngineError, match="tokenizer"):
         fresh(engine).complete([{"role": "user", "content": "hi"}])
+    with pytest.raises(EngineError, match="max_position_embeddings"):
+        Engine(engine.model, max_seq_len=4096)
     with pytest.raises(EngineError, match="not a checkpoint directory"):
         Engine.from_pretrained(tmp_path / "missing")
 
@@ -217,3 +270,65 @@ def test_divergence_inside_the_previous_output_reuses_the_previous_prompt(engine
     logits, reused = warm.prefill(edited)
     assert reused == 0
     assert torch.allclose(logits, fresh(engine).prefill(edited)[0], atol=1e-5, rtol=0)
+
+
+def test_interrupted_prefill_empties_the_cache(engine: Engine) -> None:
+    """A chunk cut short may have overwritten ring slots still needed: nothing of it may be reused."""
+    warm = fresh(engine, prefill_chunk=8)
+    warm.prefill(list(range(1, 41)))
+    calls = 0
+
+    def interrupt_second_chunk(*_: object) -> None:
+        nonlocal calls
+        calls += 1
+        if calls == 2:
+            raise KeyboardInterrupt
+
+    hook = warm.model.model.layers[3].register_forward_hook(interrupt_second_chunk)
+    prompt = list(range(1, 41)) + list(range(100, 130))
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            warm.prefill(prompt)
+    finally:
+        hook.remove()
+    assert warm.cache.length == 0 and warm.cached_ids == []
+    logits, reused = warm.prefill(prompt)
+    assert reused == 0
+    assert torch.allclose(logits, fresh(engine).prefill(prompt)[0], atol=1e-5, rtol=0)
+
+
+@pytest.mark.parametrize("dtype", [torch.bfloat16, torch.float16])
+def test_half_precision_runs_close_to_float32(
+    checkpoint: tuple[Path, MiMoV2FlashForCausalLM], engine: Engine, dtype: torch.dtype
+) -> None:
+    """The published weights are bf16: the router stays fp32, sinks and masks follow the activations."""
+    half = Engine.from_pretrained(checkpoint[0], dtype=dtype, max_seq_len=64, prefill_chunk=4)
+    assert half.model.model.layers[1].mlp.gate.e_score_correction_bias.dtype == torch.float32
+    assert half.cache.layers[1].k.dtype == dtype
+    prompt = PROMPT * 3  # 30 tokens: past the 16-token window, in chunks, then decode
+    result = half.complete(prompt, params=greedy(4))
+    assert len(result.token_ids) == 4
+    got, expected = (
+        half.prefill(prompt + result.token_ids)[0].float(),
+        fresh(engine).prefill(prompt + result.token_ids)[0],
+    )
+    assert torch.nn.functional.cosine_similarity(got, expected, dim=0) > 0.99
+
+
+def test_tools_are_rendered_into_the_chat_prompt(chat_engine: Engine) -> None:
+    tools = [
+        {
+            "type": "function",
+            "function": {
+                "name": "get_weather",
+                "description": "Current weather",
+                "parameters": {"type": "object", "properties": {"city": {"type": "string"}}},
+            },
+        }
+    ]
+    messages = [{"role": "user", "content": "Weather in Paris?"}]
+    result = Engine(chat_engine.model, chat_engine.tokenizer).complete(
+        messages, params=greedy(2), tools=tools
+    )
+    with_tools = chat_engine.tokenizer.encode_chat(messages, tools)
+    assert result.stats.prompt_tokens == len(with_tools) > len(chat_engine.tokenizer.encode_chat(messages))

@@ -17,7 +17,10 @@ WEATHER = {
         "description": "Current weather in a city",
         "parameters": {
             "type": "object",
-            "properties": {"city": {"type": "string", "enum": ["Paris", "Rome"]}, "metric": {"type": "boolean"}},
+            "properties": {
+                "city": {"type": "string", "enum": ["Paris", "Rome"]},
+                "metric": {"type": "boolean"},
+            },
             "required": ["city", "metric"],
         },
     },

@@ -7,11 +7,14 @@ import functools
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import jsonschema
 import torch
 import xgrammar as xgr
 from transformers import PreTrainedTokenizerFast
 
+from mimo_agent.toolcalls.toolset import ToolSet
 from tests.tiny_tokenizer import build_tiny_tokenizer
 
 MARK = "¦"  # marks, in a test string, the first character the grammar must refuse
@@ -52,6 +55,18 @@ def marked(text: str) -> tuple[str, int]:
     return clean, next(i for i, (start, end) in enumerate(spans) if start <= offset < end)
 
 
+def unsatisfiable(tool: dict[str, Any]) -> bool:
+    """A required parameter whose enum holds no value of its type: no call to the tool can validate."""
+    schema = ToolSet([tool]).schemas[tool["function"]["name"]]
+    for name in schema.get("required", []):
+        prop = schema["properties"][name]
+        if "enum" in prop and "type" in prop:
+            check = jsonschema.Draft202012Validator({"type": prop["type"]})
+            if not any(check.is_valid(value) for value in prop["enum"]):
+                return True
+    return False
+
+
 class ClosingBias:
     """After `patience` tokens, favours tokens that continue spelling a closer (`</parameter>`, `"`, `]`…),
     the more so the longer the output and the further the closer is already spelled.
@@ -78,7 +93,7 @@ class ClosingBias:
     def bias(self, tail: str, steps: int, vocab: int) -> torch.Tensor:
         """The boost for the next token, given the last characters written and the number of tokens so far."""
         progress = tuple(max(k for k in range(len(c)) if tail.endswith(c[:k])) for c in CLOSERS)
-        key = (progress, min(steps, 4 * self.patience), vocab)
+        key = (progress, min(steps, 8 * self.patience), vocab)
         if key not in self._boosts:
             self._boosts[key] = self._boost(*key)
         return self._boosts[key]

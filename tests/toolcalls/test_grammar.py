@@ -15,8 +15,7 @@ from mimo_agent.toolcalls.definition import ToolDef
 from mimo_agent.toolcalls.formats import render_hermes, render_xml
 from mimo_agent.toolcalls.grammar import GrammarCompiler, GrammarError, GrammarOptions
 from mimo_agent.toolcalls.grammar_schema import grammar_schema
-from mimo_agent.toolcalls.toolset import ToolSet
-from tests.toolcalls.grammar_helpers import MARK, marked, tiny_tokenizer, walk
+from tests.toolcalls.grammar_helpers import MARK, marked, tiny_tokenizer, unsatisfiable, walk
 
 WEATHER_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -380,18 +379,6 @@ def test_string_length_limits_are_kept(compiler: GrammarCompiler) -> None:
     for raw in ("<parameter=code>ab</" + MARK + "parameter>", "<parameter=code>abcde" + MARK + "f"):
         text, index = marked("<tool_call>\n<function=lookup>\n" + raw)
         assert walk(grammar, text).rejected == index, raw
-
-
-def unsatisfiable(tool: dict[str, Any]) -> bool:
-    """A required parameter whose enum holds no value of its type: no call to the tool can validate."""
-    schema = ToolSet([tool]).schemas[tool["function"]["name"]]
-    for name in schema.get("required", []):
-        prop = schema["properties"][name]
-        if "enum" in prop and "type" in prop:
-            check = jsonschema.Draft202012Validator({"type": prop["type"]})
-            if not any(check.is_valid(value) for value in prop["enum"]):
-                return True
-    return False
 
 
 @pytest.mark.slow

@@ -145,7 +145,7 @@ FRAGMENTS += ["{", "}", '"', "\n", "```", "<think>", "</think>", "[", "]", ":", 
 def test_mutated_outputs_never_crash_and_stream_like_one_shot() -> None:
     """Random splices of tag fragments into real outputs: the chunking must never change the events."""
     rng = random.Random(7)
-    for _ in range(300):
+    for _ in range(600):
         text = "".join(rng.choice(SAMPLES) for _ in range(rng.randint(1, 3)))
         for _ in range(rng.randint(1, 4)):
             i = rng.randrange(len(text) + 1)

@@ -12,6 +12,7 @@ from textual.pilot import Pilot
 from mimo_agent.tui.app import ChatApp
 from mimo_agent.tui.chat_session import ChatOptions
 from mimo_agent.tui.screens.main import MainScreen
+from mimo_agent.tui.widgets.notes import Note
 from tests.agent.replay_repo import make_buggy_repo, write_replay
 
 SIZE = (80, 24)
@@ -72,7 +73,7 @@ async def send(pilot: Pilot, text: str) -> None:
     """Type `text` into the message box and press enter, as a person would."""
     screen = main_screen(pilot)
     screen.query_one("#prompt").focus()
-    await pilot.press(*[_key(c) for c in text])
+    await pilot.press(*text)
     await pilot.press("enter")
 
 
@@ -85,6 +86,7 @@ async def idle(pilot: Pilot) -> MainScreen:
     return screen
 
 
-def _key(char: str) -> str:
-    return {" ": "space", "/": "slash", "@": "at", ".": "full_stop", "?": "question_mark", "-": "minus",
-            "_": "underscore", ",": "comma", "(": "left_parenthesis", ")": "right_parenthesis"}.get(char, char)
+def notes(screen: MainScreen) -> list[str]:
+    """The app's notes in the conversation, as plain text."""
+    return [str(n.render()) for n in screen.query(Note)]
+

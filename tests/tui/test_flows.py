@@ -6,13 +6,15 @@ from pathlib import Path
 
 from textual.widgets import Markdown
 
+from mimo_agent.agent import events as ev
 from mimo_agent.agent.sessions import load_session
+from mimo_agent.tui.messages import AgentEvent
 from mimo_agent.tui.widgets.assistant import AssistantReply
-from mimo_agent.tui.widgets.notes import Note, UserMessage
+from mimo_agent.tui.widgets.notes import UserMessage
 from mimo_agent.tui.widgets.permission import PermissionPrompt
 from mimo_agent.tui.widgets.tool_card import ToolCard
 from tests.agent.replay_repo import FIXING_OUTPUTS, call
-from tests.tui.harness import SIZE, chat_app, idle, ready, send, wait_for
+from tests.tui.harness import SIZE, chat_app, idle, notes, ready, send, wait_for
 
 ANSWER = "<think>A greeting.\nAnswer briefly.</think>Hello! The bug is in **calc.py**: `add` subtracts."
 EDIT = call("edit", path="calc.py", old_string="return a - b", new_string="return a + b")
@@ -21,13 +23,10 @@ BUGGY = "def add(a, b):\n    return a - b\n"
 FIXED = "def add(a, b):\n    return a + b\n"
 
 
-def notes(screen) -> list[str]:
-    return [str(n.render()) for n in screen.query(Note)]
-
-
 async def test_send_streams_a_markdown_answer_and_folds_the_reasoning(tmp_path: Path) -> None:
     app = chat_app(tmp_path, [ANSWER])
-    async with app.run_test(size=SIZE) as pilot:
+    posted: list[object] = []
+    async with app.run_test(size=SIZE, message_hook=posted.append) as pilot:
         screen = await ready(pilot)
         await send(pilot, "hi")
         screen = await idle(pilot)
@@ -38,6 +37,9 @@ async def test_send_streams_a_markdown_answer_and_folds_the_reasoning(tmp_path: 
         assert "<think>" not in reply.text
         reasoning = reply.query_one(".reasoning")
         assert reasoning.collapsed and reasoning.title == "thought (2 lines)"
+        unique = {id(m): m for m in posted}.values()  # the hook sees a message again as it bubbles
+        deltas = [m.event.text for m in unique if isinstance(m, AgentEvent) and isinstance(m.event, ev.AssistantDelta)]
+        assert len(deltas) > 5 and "".join(deltas) == ANSWER  # it arrived in pieces, as messages
         assert screen.status.info.steps == 1 and screen.status.info.session_tokens > 0
         assert screen.status.info.state == "ready"
         messages = screen.session.run.agent.messages
@@ -159,7 +161,7 @@ async def test_resume_shows_the_old_conversation_and_continues_it(tmp_path: Path
     second = chat_app(tmp_path, ["It adds now."], mode="yolo", resume="")
     async with second.run_test(size=SIZE) as pilot:
         screen = await ready(pilot)
-        await wait_for(pilot, lambda: screen.query(ToolCard))
+        await wait_for(pilot, lambda: "resumed" in notes(screen)[-1])
         assert screen.session.session_id == session_id
         assert [str(m.render()) for m in screen.query(UserMessage)] == ["› fix add"]
         assert screen.query_one(ToolCard).tool_name == "edit"
@@ -202,6 +204,8 @@ async def test_history_unknown_command_mode_and_help(tmp_path: Path) -> None:
         assert screen.query_one("#prompt").text == "/mode auto-edit"
         await pilot.press("up", "down", "down")
         assert screen.query_one("#prompt").text == ""
+        await pilot.press("ctrl+t")
+        assert app.theme == "textual-light"
         await pilot.press("question_mark")
         assert type(app.screen).__name__ == "HelpScreen"
         await pilot.press("escape")
@@ -209,3 +213,61 @@ async def test_history_unknown_command_mode_and_help(tmp_path: Path) -> None:
         await send(pilot, "/exit")
         await pilot.pause()
     assert app.return_code == 0
+
+
+async def test_diff_cost_model_sessions_and_clear(tmp_path: Path) -> None:
+    app = chat_app(tmp_path, FIXING_OUTPUTS, mode="yolo")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await ready(pilot)
+        await send(pilot, "fix add")
+        screen = await idle(pilot)
+        await send(pilot, "/diff")
+        await wait_for(pilot, lambda: type(app.screen).__name__ == "DiffScreen")
+        assert "+    return a + b" in app.screen.diff
+        await pilot.press("escape")
+        await send(pilot, "/cost")
+        await pilot.pause()
+        assert f"this session: {screen.tokens} tokens over 4 steps" in notes(screen)[-1]
+        await send(pilot, "/model")
+        await pilot.pause()
+        assert notes(screen)[-1].startswith("backend replay")
+        old_id = screen.session.session_id
+        await send(pilot, "/sessions")
+        await pilot.pause()
+        assert old_id in notes(screen)[-1] and "fix add" in notes(screen)[-1]
+        await send(pilot, "/clear")
+        await pilot.pause()
+        assert screen.session.session_id != old_id and screen.session.run.agent.messages == []
+        assert not screen.query(UserMessage) and len(notes(screen)) == 1
+
+
+async def test_quitting_during_a_permission_question_releases_the_agent(tmp_path: Path) -> None:
+    app = chat_app(tmp_path, [EDIT, FINISH], mode="ask")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await ready(pilot)
+        await send(pilot, "fix add")
+        await wait_for(pilot, lambda: screen.query(PermissionPrompt))
+        request = screen.query_one(PermissionPrompt).request
+        await pilot.press("ctrl+q")
+    assert request.future.result(timeout=5).allowed is False  # the worker thread is not left waiting
+    assert (tmp_path / "repo" / "calc.py").read_text() == BUGGY
+
+
+async def test_multiline_input_and_engine_stats_reach_the_status_bar(tmp_path: Path) -> None:
+    app = chat_app(tmp_path, ["ok"])
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await ready(pilot)
+        prompt = screen.query_one("#prompt")
+        prompt.focus()
+        await pilot.press("a", "ctrl+j", "b", "\\", "enter", "c")
+        assert prompt.text == "a\nb\nc"
+        stats = {"tokens_per_second": 38.25, "mtp_accepted_length": 2.6}
+        screen.post_message(AgentEvent(ev.AssistantMessage(
+            step=1, content="", reasoning=None, raw="", finish_reason="stop", prompt_tokens=100,
+            completion_tokens=20, seconds=0.5, stats=stats)))
+        await pilot.pause()
+        status = str(screen.status.render())
+        assert "38.2 tok/s" in status and "mtp 2.60" in status and "120 tok" in status
+        await pilot.press("enter")
+        screen = await idle(pilot)
+        assert screen.session.run.agent.messages[1]["content"] == "a\nb\nc"

@@ -121,7 +121,13 @@ class MainScreen(Screen[None]):
         if command is not None:
             await self.run_command(command)
             return
-        if self.busy or self.session.prepared is None:
+        if self.session.prepared is None:
+            failed = self.status.info.state == "error"
+            await self.conversation.add(Note(
+                "mimo-agent could not start (see above); fix that and restart" if failed
+                else "the model is still loading", "error"))
+            return
+        if self.busy:
             await self.conversation.add(
                 Note("still working: wait for the turn to end or press esc to interrupt", "error"))
             return

@@ -7,20 +7,22 @@ from typing import Any
 from textual.containers import VerticalScroll
 from textual.widget import Widget
 
+from mimo_agent.agent.compaction import SUMMARY_HEADER
 from mimo_agent.backends.base import Message
 from mimo_agent.tui.widgets.assistant import AssistantReply
 from mimo_agent.tui.widgets.notes import Note, UserMessage
 from mimo_agent.tui.widgets.tool_card import ToolCard
 
-FILE_BLOCK = '\n\n<file path="'
+FILE_BLOCK = '\n\n<file path="'  # where mentioned files start in a user message (mentions.with_attachments)
+SUMMARY_START = SUMMARY_HEADER.partition("{")[0]
 
 
 class Conversation(VerticalScroll):
     def on_mount(self) -> None:
         self.anchor()
 
-    async def add(self, widget: Widget, after: Widget | None = None) -> Widget:
-        await self.mount(widget, after=after)
+    async def add(self, widget: Widget) -> Widget:
+        await self.mount(widget)
         return widget
 
     def card(self, call_id: str) -> ToolCard | None:
@@ -35,7 +37,7 @@ class Conversation(VerticalScroll):
         for message in history:
             role, content = message.get("role"), str(message.get("content") or "")
             if role == "user":
-                if content.startswith("[Summary of earlier work"):
+                if content.startswith(SUMMARY_START):
                     await self.add(Note(content.splitlines()[0], "info"))
                 else:
                     text, _, _ = content.partition(FILE_BLOCK)

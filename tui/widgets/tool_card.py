@@ -47,8 +47,7 @@ def pretty_arguments(arguments: dict[str, Any]) -> str:
 
 
 def result_lexer(name: str, arguments: dict[str, Any]) -> str:
-    if name == "bash":
-        return "console"
+    """read_file results are highlighted as the file's language; everything else stays plain."""
     path = arguments.get("path")
     if name == "read_file" and isinstance(path, str):
         return Syntax.guess_lexer(path) if Path(path).suffix else "text"
