@@ -2,7 +2,8 @@
 
 One request at a time (batch size one). The engine remembers which token ids its KV cache holds, so a
 prompt that extends the previous prompt + output (the agent resends the conversation each turn) only
-prefills the new tokens.
+prefills the new tokens. With a checkpoint's MTP heads, decoding drafts and verifies several tokens per
+target forward (speculative.py); the drafter's caches follow the target cache through prefix reuse.
 """
 
 from __future__ import annotations
@@ -17,12 +18,15 @@ import torch
 
 from mimo_agent.engine.config import ModelConfig
 from mimo_agent.engine.errors import EngineError
-from mimo_agent.engine.kv_cache import KVCache
+from mimo_agent.engine.kv_cache import DEFAULT_ROLLBACK, KVCache
 from mimo_agent.engine.logits import LogitsProcessor
 from mimo_agent.engine.model import MiMoForCausalLM
+from mimo_agent.engine.mtp import MTPHeads
+from mimo_agent.engine.mtp_draft import MTPDrafter
 from mimo_agent.engine.sampling import Sampler, SamplingParams, StopMatcher
+from mimo_agent.engine.speculative import SpeculationStats, speculative_decode
 from mimo_agent.engine.tokenizer import EngineTokenizer
-from mimo_agent.engine.weights import load_model
+from mimo_agent.engine.weights import load_checkpoint
 
 DEFAULT_PREFILL_CHUNK = 512
 DEFAULT_MAX_SEQ_LEN = 32768  # the global-layer cache is allocated up front, so do not default to 256K
@@ -47,8 +51,12 @@ class GenerationStats:
         str  # "stop": stop id, stop string or a finished logits processor; "length": budget or context
     )
 
+    speculation: SpeculationStats | None = None  # MTP drafting, when it ran
+
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        out = asdict(self)
+        out["speculation"] = self.speculation.to_dict() if self.speculation else None
+        return out
 
 
 @dataclass(slots=True)
@@ -65,7 +73,9 @@ class Engine:
         tokenizer: EngineTokenizer | None = None,
         max_seq_len: int | None = None,
         prefill_chunk: int = DEFAULT_PREFILL_CHUNK,
+        mtp: MTPHeads | None = None,
     ) -> None:
+        """`mtp`: the checkpoint's MTP heads, which enable speculative decoding (`generate(mtp_steps=…)`)."""
         if prefill_chunk < 1:
             raise EngineError(f"prefill_chunk={prefill_chunk}: expected a positive number of tokens")
         limit = model.config.max_position_embeddings
@@ -80,8 +90,12 @@ class Engine:
         self.prefill_chunk = prefill_chunk
         weight = model.lm_head.weight
         self.device = weight.device
-        self.cache = KVCache(self.config, max_seq_len, weight.dtype, weight.device)
+        self.mtp = mtp
+        # Ring slack for rejected drafts: a verify writes k + 1 positions and may keep only one.
+        self.rollback = max(DEFAULT_ROLLBACK, len(mtp) + 1) if mtp else DEFAULT_ROLLBACK
+        self.cache = KVCache(self.config, max_seq_len, weight.dtype, weight.device, rollback=self.rollback)
         self.cached_ids: list[int] = []  # the tokens whose keys/values the cache holds, in order
+        self.drafter: MTPDrafter | None = None  # follows the cache while requests use MTP
 
     @classmethod
     def from_pretrained(
@@ -96,10 +110,10 @@ class Engine:
         path = Path(path)
         if not path.is_dir():
             raise EngineError(f"{path}: not a checkpoint directory")
-        model = load_model(path, dtype=dtype, device=device)
+        model, mtp = load_checkpoint(path, dtype=dtype, device=device)
         has_tokenizer = any((path / name).is_file() for name in TOKENIZER_FILES)
         tokenizer = EngineTokenizer.from_pretrained(path) if has_tokenizer else None
-        return cls(model, tokenizer, max_seq_len, prefill_chunk)
+        return cls(model, tokenizer, max_seq_len, prefill_chunk, mtp)
 
     def stop_ids(self, params: SamplingParams) -> set[int]:
         ids = set(params.stop_token_ids) | set(self.config.eos_token_ids)
@@ -143,6 +157,8 @@ class Engine:
             else:  # the rings no longer hold the window before `reuse`: recompute from the start
                 reuse = 0
                 self.cache.truncate(0)
+        if self.drafter:
+            self.drafter.truncate(reuse)
         del self.cached_ids[reuse:]
         logits = self.extend(prompt[reuse:])
         self.cache.mark()
@@ -157,11 +173,14 @@ class Engine:
         try:
             for start in range(0, len(ids), self.prefill_chunk):
                 chunk = ids[start : start + self.prefill_chunk]
+                position = self.cache.length
                 out = self.model(torch.tensor(chunk, dtype=torch.long, device=self.device), self.cache)
                 self.cached_ids.extend(chunk)
+                if self.drafter:
+                    self.drafter.observe(out.hidden, position)
+                    self.drafter.catch_up(self.cached_ids)
         except BaseException:
-            self.cache.truncate(0)
-            self.cached_ids.clear()
+            self._forget()
             raise
         return out.logits[-1]
 
@@ -171,10 +190,16 @@ class Engine:
         params: SamplingParams | None = None,
         logits_processors: Sequence[LogitsProcessor] = (),
         tools: Sequence[dict[str, Any]] | None = None,
+        mtp_steps: int | None = None,
     ) -> Iterator[StreamDelta | GenerationResult]:
-        """Yield a `StreamDelta` per generated token, then one `GenerationResult`."""
+        """Yield a `StreamDelta` per generated token, then one `GenerationResult`.
+
+        `mtp_steps`: drafts per verify step with the MTP heads (None: one per head; 0: off). Greedy
+        output is the same either way, and sampled output has the same distribution.
+        """
         params = params or SamplingParams()
         prompt_ids = self.encode_prompt(prompt, tools)
+        speculation = self._speculation(mtp_steps)
         sampler, stops = Sampler(params), self.stop_ids(params)
         matcher = StopMatcher(params.stop)
         detok = self.tokenizer.detokenizer() if self.tokenizer else None
@@ -183,12 +208,9 @@ class Engine:
         prefilled = time.perf_counter()
         generated: list[int] = []
         texts: list[str] = []
-        finish = "length"
-        while len(generated) < params.max_new_tokens:
-            if any(p.is_finished() for p in logits_processors):
-                finish = "stop"
-                break
-            token = self._choose(logits.float(), sampler, logits_processors)
+        finish = "stop" if any(p.is_finished() for p in logits_processors) else "length"
+        tokens = self._tokens(logits, sampler, logits_processors, stops, params.max_new_tokens, speculation)
+        for token, processors_done in [] if finish == "stop" else tokens:
             generated.append(token)
             if token in stops:
                 yield StreamDelta([token], "")
@@ -197,12 +219,11 @@ class Engine:
             text, hit = matcher.push(detok.push(token)) if detok else ("", False)
             texts.append(text)
             yield StreamDelta([token], text)
-            if hit or any(p.is_finished() for p in logits_processors):
+            if hit or processors_done:
                 finish = "stop"
                 break
             if len(generated) == params.max_new_tokens or self.cache.length >= self.cache.max_seq_len:
                 break
-            logits = self.extend([token])
         if detok and not matcher.stopped:
             tail, _ = matcher.push(detok.flush())
             tail += matcher.flush()
@@ -218,8 +239,74 @@ class Engine:
             decode_seconds=decode_seconds,
             tokens_per_second=len(generated) / decode_seconds if decode_seconds > 0 else 0.0,
             finish_reason=finish,
+            speculation=speculation,
         )
         yield GenerationResult(generated, "".join(texts), stats)
+
+    def _tokens(
+        self,
+        logits: torch.Tensor,
+        sampler: Sampler,
+        processors: Sequence[LogitsProcessor],
+        stops: set[int],
+        budget: int,
+        speculation: SpeculationStats | None,
+    ) -> Iterator[tuple[int, bool]]:
+        """(token, whether a processor finished with it), one at a time: one per forward, or with MTP
+        up to k + 1 per verify step. Pulled lazily, so nothing runs past the token that ends generation.
+        Processors run ahead to the end of a verify step, where alone they can finish."""
+        token, produced = self._choose(logits.float(), sampler, processors), 1
+        while True:
+            yield token, any(p.is_finished() for p in processors)
+            if speculation is None:
+                token = self._choose(self.extend([token]).float(), sampler, processors)
+                produced += 1
+                continue
+            assert self.drafter is not None
+            room = min(budget - produced, self.cache.max_seq_len - self.cache.length) - 1
+            try:
+                step = speculative_decode(
+                    self.model,
+                    self.cache,
+                    self.drafter,
+                    [*self.cached_ids, token],
+                    min(speculation.draft_tokens, room),
+                    sampler,
+                    processors,
+                    stops,
+                )
+            except BaseException:
+                self._forget()
+                raise
+            speculation.record(step)
+            self.cached_ids.extend([token, *step.tokens[:-1]])
+            yield from ((t, False) for t in step.tokens[:-1])
+            token, produced = step.tokens[-1], produced + len(step.tokens)
+
+    def _speculation(self, mtp_steps: int | None) -> SpeculationStats | None:
+        """Check `mtp_steps`, keep a drafter with that many heads (None when off), return fresh stats."""
+        available = len(self.mtp) if self.mtp else 0
+        steps = available if mtp_steps is None else mtp_steps
+        if not 0 <= steps <= available:
+            raise EngineError(
+                f"mtp_steps={steps}: expected 0..{available} (the checkpoint has {available} MTP layers)"
+            )
+        if steps == 0:
+            self.drafter = None
+            return None
+        assert self.mtp is not None
+        if self.drafter is None or len(self.drafter.rings) != steps:
+            embed, head = self.model.model.embed_tokens, self.model.lm_head
+            self.drafter = MTPDrafter(self.mtp, embed, head, steps, self.rollback, self.prefill_chunk)
+            self.drafter.restart(self.cache.length)
+        return SpeculationStats(steps)
+
+    def _forget(self) -> None:
+        """A forward cut short may have overwritten ring slots still needed: empty the caches instead."""
+        self.cache.truncate(0)
+        self.cached_ids.clear()
+        if self.drafter:
+            self.drafter.restart(0)
 
     def _choose(self, logits: torch.Tensor, sampler: Sampler, processors: Sequence[LogitsProcessor]) -> int:
         for processor in processors:

@@ -94,8 +94,20 @@ class KVCache:
                 self.layers.append(GlobalKV(spec, max_seq_len, dtype, device))
             else:
                 self.layers.append(RingKV(spec, rollback, dtype, device))
-        self.length = 0
-        self._mark: tuple[int, list[torch.Tensor]] | None = None  # (length, copies of every ring's k and v)
+        self._length = 0
+        # One past the highest position ever written: rolled-back positions still overwrote ring slots.
+        self.written = 0
+        self._mark: tuple[int, int, list[torch.Tensor]] | None = None  # (length, written, ring copies)
+
+    @property
+    def length(self) -> int:
+        """Positions held. The model advances it after a forward; `truncate` takes positions back."""
+        return self._length
+
+    @length.setter
+    def length(self, value: int) -> None:
+        self._length = value
+        self.written = max(self.written, value)
 
     def check_room(self, new_tokens: int) -> None:
         if self.length + new_tokens > self.max_seq_len:
@@ -104,7 +116,7 @@ class KVCache:
             )
 
     def can_truncate_to(self, length: int) -> bool:
-        return 0 <= length <= self.length and all(layer.holds(length, self.length) for layer in self.layers)
+        return 0 <= length <= self.length and all(layer.holds(length, self.written) for layer in self.layers)
 
     def truncate(self, length: int) -> None:
         """Forget every position from `length` on; stale slots are overwritten by later writes."""
@@ -114,7 +126,9 @@ class KVCache:
             )
         if self._mark is not None and length < self._mark[0]:
             self._mark = None  # global slots before the mark will be rewritten
-        self.length = length
+        self._length = length
+        if length == 0:
+            self.written = 0  # every position will be rewritten before it is read
 
     def nbytes(self) -> int:
         return sum(layer.nbytes() for layer in self.layers)
@@ -123,7 +137,7 @@ class KVCache:
         """Remember this length as a restore point: copies of the rings only (a fixed few MB), because
         global layers only append and keep their earlier positions."""
         rings = [t for layer in self.layers if isinstance(layer, RingKV) for t in (layer.k, layer.v)]
-        self._mark = (self.length, [t.clone() for t in rings])
+        self._mark = (self.length, self.written, [t.clone() for t in rings])
 
     @property
     def mark_length(self) -> int | None:
@@ -134,8 +148,8 @@ class KVCache:
         """Return to the restore point, however far the cache has moved on since."""
         if self._mark is None:
             raise EngineError("no restore point: mark() was not called or the cache went below it")
-        length, copies = self._mark
+        length, written, copies = self._mark
         rings = [t for layer in self.layers if isinstance(layer, RingKV) for t in (layer.k, layer.v)]
         for ring, copy in zip(rings, copies, strict=True):
             ring.copy_(copy)
-        self.length = length
+        self._length, self.written = length, written

@@ -84,15 +84,21 @@ class DistillSample:
 
 
 def distill_samples(
-    target: MiMoForCausalLM, prompts: Sequence[Sequence[int]], new_tokens: int
+    target: MiMoForCausalLM, prompts: Sequence[Sequence[int]], new_tokens: int, context: int | None = None
 ) -> list[DistillSample]:
-    """The target's greedy continuations of `prompts`, with the hiddens the heads will read."""
+    """The target's greedy continuations of `prompts`, with the hiddens the heads will read.
+
+    `context` keeps only that many prompt tokens before each continuation (the hiddens already carry
+    the whole prompt), which makes a training step over a long prompt proportionally cheaper.
+    """
     samples = []
     device = target.lm_head.weight.device
     for prompt in prompts:
         ids = greedy_continuation(target, prompt, new_tokens)
+        hidden = target_hidden(target, ids)
+        keep = 0 if context is None else max(0, len(prompt) - context)
         samples.append(
-            DistillSample(torch.tensor(ids, device=device), target_hidden(target, ids), len(prompt))
+            DistillSample(torch.tensor(ids[keep:], device=device), hidden[keep:], len(prompt) - keep)
         )
     return samples
 

@@ -94,8 +94,15 @@ class Sampler:
     def sample(self, logits: torch.Tensor) -> int:
         if self.params.greedy:
             return int(logits.argmax())
-        probs = self.probs(logits)
+        return self.draw(self.probs(logits))
+
+    def draw(self, probs: torch.Tensor) -> int:
+        """One id from an explicit distribution (speculative decoding's drafts and residuals)."""
         return int(torch.multinomial(probs, 1, generator=self._generator_for(probs.device)))
+
+    def uniform(self, device: torch.device) -> float:
+        """A U[0, 1) draw from the same generator (speculative decoding's accept test)."""
+        return float(torch.rand((), generator=self._generator_for(device), device=device))
 
 
 def _top_p(probs: torch.Tensor, top_p: float) -> torch.Tensor:

@@ -9,10 +9,15 @@ import torch
 from mimo_agent.engine.config import ModelConfig
 from mimo_agent.engine.loader import load_weights
 from mimo_agent.engine.model import MiMoForCausalLM
+from mimo_agent.engine.mtp import MTPHeads
 
 
-def load_model(path: Path, dtype: torch.dtype, device: str | torch.device) -> MiMoForCausalLM:
-    """Parameters are created on the meta device and replaced by the loaded tensors, so weights are
+def load_checkpoint(
+    path: Path, dtype: torch.dtype, device: str | torch.device
+) -> tuple[MiMoForCausalLM, MTPHeads | None]:
+    """The model and its MTP heads (None when the checkpoint has no `model.mtp.*` tensors).
+
+    Parameters are created on the meta device and replaced by the loaded tensors, so weights are
     allocated once. A tied lm_head is not stored in the checkpoint and is re-tied after loading."""
     config = ModelConfig.from_file(path / "config.json")
     with torch.device("meta"):
@@ -26,4 +31,5 @@ def load_model(path: Path, dtype: torch.dtype, device: str | torch.device) -> Mi
     model.load_state_dict(loaded.tensors, strict=not config.tie_word_embeddings, assign=True)
     if config.tie_word_embeddings:
         model.lm_head.weight = model.model.embed_tokens.weight
-    return model.eval()
+    mtp = MTPHeads.from_tensors(config, loaded.mtp, str(path))
+    return model.eval(), mtp

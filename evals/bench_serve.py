@@ -14,7 +14,7 @@
    stream rules (one role chunk first, one finish chunk, usage last, `[DONE]`, tool-call deltas that
    reassemble into schema-valid JSON, JSON answers that validate); malformed events are counted.
 
-    .venv/bin/python -m mimo_agent.evals.bench_serve --requests 240 --repeats 5 --tokens 64
+    .venv/bin/python -m mimo_agent.evals.bench_serve --requests 240 --repeats 7 --tokens 128
 """
 
 from __future__ import annotations

@@ -85,10 +85,10 @@ def run_episode(
         task=instance["problem_statement"],
         flags=FLAGS,
         environ={"XDG_CONFIG_HOME": str(work_dir / "no-user-config")},
+        shell_env=tool_environment(),
     )
     started = time.monotonic()
     prepared = prepare_run(request, on_event=lambda event: _count(event, calls), backend=backend)
-    prepared.context.base_env = tool_environment()
     try:
         run = prepared.agent.run(request.task, base_commit=prepared.base_commit)
     finally:

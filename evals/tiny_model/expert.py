@@ -8,13 +8,13 @@ trajectory is discarded.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Generator, Sequence
 
 from mimo_agent.backends.base import BackendError, Completion, Message, Usage
+from mimo_agent.evals.tiny_model.render import render
 from mimo_agent.toolcalls.definition import ToolDef
 
-CHARS_PER_TOKEN = 4  # the expert has no tokenizer; a stable estimate for the loop's budgets
+CHARS_PER_TOKEN = 4.5  # measured for the demo tokenizer on rendered trajectories; the expert has none
 Script = Generator[str, list[str], None]
 
 
@@ -45,13 +45,13 @@ class ExpertBackend:
         self.outputs.append(text)
         if on_delta is not None:
             on_delta(text)
-        usage = Usage(self.count_tokens(messages, tools), max(1, len(text) // CHARS_PER_TOKEN))
+        usage = Usage(self.count_tokens(messages, tools), max(1, int(len(text) / CHARS_PER_TOKEN)))
         return Completion(text=text, usage=usage)
 
     def count_tokens(self, messages: Sequence[Message], tools: Sequence[ToolDef]) -> int:
-        chars = sum(len(json.dumps(m, ensure_ascii=False)) for m in messages)
-        chars += sum(len(json.dumps(t.to_openai())) for t in tools)
-        return chars // CHARS_PER_TOKEN
+        """The rendered prompt's length in estimated tokens (for the loop's budgets and compaction)."""
+        prompt = render(messages, [tool.to_openai() for tool in tools], add_generation_prompt=True)
+        return int(len(prompt) / CHARS_PER_TOKEN)
 
 
 def _observations(messages: Sequence[Message]) -> list[str]:

@@ -91,8 +91,7 @@ class Solver:
             ways.append("direct")
         way = self.rng.choice(ways)
         if way == "grep":
-            pattern = f"def {name}\\b" if self.rng.random() < 0.7 else f"def {name}("
-            arguments = {"pattern": pattern.replace("(", "\\(")}
+            arguments = {"pattern": self.rng.choice((f"def {name}\\b", f"def {name}\\b", f"def {name}\\("))}
             if self.rng.random() < 0.3:
                 arguments["glob"] = "*.py"
             observations = yield self.say.before_search(name) + tool_call("grep", **arguments)
@@ -115,7 +114,8 @@ class Solver:
             end = min(length, definition.end + self.rng.choice((1, 2, 4, 8)))
             call = tool_call("read_file", path=path, start_line=start, end_line=end)
         observations = yield self.say.before_read(path, definition.name) + call
-        _expect(observations, f"{definition.start}\t", "read_file")
+        if len(observations) != 1 or not re.search(rf"^ *{definition.start}\t", observations[0], re.MULTILINE):
+            raise ExpertError(f"read_file of {path} did not show line {definition.start}: {observations[:1]!r:.300}")
         self.shown.setdefault(path, []).append((start, end))
 
     def _reach(self, edit: GoldEdit, site: Definition | None) -> Script:

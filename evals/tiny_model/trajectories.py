@@ -189,6 +189,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--variants", type=int, default=1, help="episodes per task, each choosing its own path")
     parser.add_argument("--limit", type=int, default=None, help="use only the first N tasks")
     parser.add_argument("--workers", type=int, default=1, help="episodes solved in parallel processes")
+    parser.add_argument(
+        "--work-dir",
+        type=Path,
+        default=None,
+        help="scratch folder for the workspaces (default: a temporary one); fixing it makes the paths "
+        "that tracebacks show, and so the texts, repeatable",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     args = parser.parse_args(argv)
     if not (args.tasks / "instances.jsonl").is_file() or not (args.tasks / "specs.json").is_file():
@@ -203,6 +210,7 @@ def main(argv: list[str] | None = None) -> int:
         variants=args.variants,
         limit=args.limit,
         workers=args.workers,
+        work_dir=args.work_dir,
         on_progress=progress,
     )
     print(json.dumps(summary, indent=1))

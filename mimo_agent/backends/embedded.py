@@ -21,8 +21,6 @@ from mimo_agent.toolcalls.definition import ToolDef
 from mimo_agent.toolcalls.grammar import GrammarCompiler, GrammarOptions
 from mimo_agent.toolcalls.logits_processor import GrammarLogitsProcessor
 
-FORMATS = {"xml": "xml", "json": "hermes"}
-
 
 class EmbeddedBackend:
     name = "embedded"
@@ -80,7 +78,7 @@ class EmbeddedBackend:
         )
         processors = []
         if tools:
-            options = GrammarOptions(format=FORMATS[self.settings.tool_format], reasoning=self.settings.enable_thinking)
+            options = GrammarOptions(format=self.settings.tool_format, reasoning=self.settings.enable_thinking)
             processors.append(GrammarLogitsProcessor(self.grammars.tool_calls(tools, options)))
         started = time.perf_counter()
         result: GenerationResult | None = None

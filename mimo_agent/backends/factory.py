@@ -14,6 +14,7 @@ from mimo_agent.settings import ModelSettings
 BACKENDS = {
     "embedded": "mimo_agent.backends.embedded:EmbeddedBackend.from_settings",
     "transformers": "mimo_agent.backends.transformers_backend:TransformersBackend.from_settings",
+    "openai": "mimo_agent.backends.openai_backend:OpenAIBackend.from_settings",
     "replay": "mimo_agent.backends.factory:_replay",
 }
 

@@ -5,8 +5,8 @@ are handed to the tool-calling layer as native calls beside the text, so a call 
 content (or, with no native calls, in the reasoning) or with arguments that fail validation goes through
 the same parser and repair as the embedded engine's output. The history is sent the way MiMo's servers
 want it: `reasoning_content` kept on assistant turns, a string `content` (never null) beside tool calls,
-arguments as JSON strings. 429, 5xx, timeouts and dropped connections are retried with backoff; anything
-else becomes one line naming the server and what to fix.
+arguments as JSON strings. 429, 5xx, timeouts and dropped connections are retried with backoff (a retried
+stream is shown again from its start); anything else becomes one line naming the server and what to fix.
 """
 
 from __future__ import annotations
@@ -77,6 +77,8 @@ class OpenAIBackend:
     ) -> None:
         if not settings.model_name:
             raise BackendError("the openai backend needs --model-name NAME (the model id the server serves)")
+        if max_attempts < 1:
+            raise ValueError(f"max_attempts must be at least 1; got {max_attempts}")
         self.settings = settings
         self.client = client
         self.model = settings.model_name

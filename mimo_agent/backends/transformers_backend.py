@@ -21,8 +21,6 @@ from mimo_agent.toolcalls.definition import ToolDef
 from mimo_agent.toolcalls.grammar import GrammarCompiler, GrammarOptions
 from mimo_agent.toolcalls.logits_processor import TransformersGrammarProcessor
 
-FORMATS = {"xml": "xml", "json": "hermes"}
-
 
 class TransformersBackend:
     name = "transformers"
@@ -78,7 +76,7 @@ class TransformersBackend:
         prompt = self._prompt(messages, tools)
         processors = []
         if tools:
-            options = GrammarOptions(format=FORMATS[self.settings.tool_format], reasoning=self.settings.enable_thinking)
+            options = GrammarOptions(format=self.settings.tool_format, reasoning=self.settings.enable_thinking)
             processors.append(TransformersGrammarProcessor(self.grammars.tool_calls(tools, options)))
         streamer = TextIteratorStreamer(self.tokenizer, skip_prompt=True, skip_special_tokens=False)
         sampling = self.settings.temperature > 0

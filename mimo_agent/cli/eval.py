@@ -122,7 +122,7 @@ Exit codes: 0 every selected instance has a prediction, 1 some failed (see error
     )
     run.set_defaults(permission_mode="yolo")  # unattended: nobody is there to approve a command
     run.add_argument(
-        "--model-name",
+        "--model-name-or-path",
         metavar="NAME",
         help="model_name_or_path in the predictions (default: mimo-agent/<checkpoint folder> or "
         "mimo-agent/<backend>)",
@@ -275,7 +275,7 @@ def _run(args: argparse.Namespace) -> int:
         raise CliError(str(exc)) from exc
     if model.backend == "replay" and replay_dir is None and not model.replay:
         raise CliError("the replay backend needs --replay FILE|DIR")
-    model_name = args.model_name or default_model_name(model)
+    model_name = args.model_name_or_path or default_model_name(model)
     run_id = args.run_id or model_name.replace("/", "__")
     options = RunOptions(
         output=args.output,

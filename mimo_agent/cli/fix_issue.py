@@ -31,6 +31,8 @@ def add_backend_options(
     group = parser.add_argument_group("model backend")
     group.add_argument("--backend", choices=sorted(BACKENDS), help="where completions come from (default: embedded)")
     group.add_argument("--model", metavar="DIR", help="checkpoint directory (embedded, transformers)")
+    group.add_argument("--base-url", metavar="URL", help="OpenAI-compatible server, e.g. http://127.0.0.1:30000/v1 (openai)")
+    group.add_argument("--model-name", metavar="NAME", help="model name sent to the server (openai)")
     group.add_argument("--replay", metavar=replay_metavar, help=replay_help)
     group.add_argument("--permission-mode", choices=["read-only", "ask", "auto-edit", "yolo"], help=permission_help)
     group.add_argument("--max-steps", type=int, metavar="N", help="model calls before the run stops")
@@ -42,6 +44,8 @@ def backend_flags(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
     for section, key, value in (
         ("model", "backend", args.backend),
         ("model", "path", args.model),
+        ("model", "base_url", args.base_url),
+        ("model", "model_name", args.model_name),
         ("model", "replay", args.replay),
         ("permissions", "mode", args.permission_mode),
         ("budgets", "max_steps", args.max_steps),

@@ -41,6 +41,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--max-seq-len", type=int, default=None, metavar="N", help="KV cache capacity in tokens"
     )
+    parser.add_argument(
+        "--mtp-steps",
+        type=int,
+        default=None,
+        metavar="K",
+        help="speculative decoding with the checkpoint's MTP layers: K draft tokens per verify step "
+        "(default: one per MTP layer, off without them; 0 disables). Greedy output is unchanged; "
+        "--json shows acceptance and draft/verify time under stats.speculation",
+    )
     parser.set_defaults(func=run)
 
 
@@ -69,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
         else:
             prompt = engine.tokenizer.encode(args.prompt)
         result = None
-        for item in engine.generate(prompt, params):
+        for item in engine.generate(prompt, params, mtp_steps=args.mtp_steps):
             if isinstance(item, GenerationResult):
                 result = item
             elif not args.json and item.text:

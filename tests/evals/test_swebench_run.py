@@ -219,7 +219,7 @@ def test_environment_failure_is_recorded_and_the_run_goes_on(tmp_path: Path) -> 
     dataset, specs_file = write_suite(tmp_path, rows, specs)
     replay = write_replay(tmp_path / "all.jsonl", FIXING)
     suite = {"dataset": dataset, "specs": specs_file, "cache": tmp_path / "envs"}
-    assert cli(*run_args(suite, tmp_path / "out", replay, "--model-name", "me/model", "--run-id", "x")) == 1
+    assert cli(*run_args(suite, tmp_path / "out", replay, "--model-name-or-path", "me/model", "--run-id", "x")) == 1
     run_dir = tmp_path / "out" / "x"
     (prediction,) = lines(run_dir / "predictions.jsonl")
     assert prediction["instance_id"] == "demo__calc-ok" and prediction["model_name_or_path"] == "me/model"

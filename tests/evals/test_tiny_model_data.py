@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 import re
 import shutil
 import subprocess
@@ -16,7 +17,8 @@ from mimo_agent.agent.runner import agent_tools
 from mimo_agent.engine.tokenizer import EngineTokenizer
 from mimo_agent.evals.tasks import generate_split
 from mimo_agent.evals.tasks.runner import run_test_cmd
-from mimo_agent.evals.tiny_model import make_tokenizer
+from mimo_agent.evals.tiny_model import make_tokenizer, trajectories
+from mimo_agent.evals.tiny_model.episode import run_episode
 from mimo_agent.evals.tiny_model.expert import ExpertBackend, ExpertError
 from mimo_agent.evals.tiny_model.gold import GoldPatchError, enclosing_definition, gold_edits
 from mimo_agent.evals.tiny_model.issue import read_issue
@@ -80,6 +82,20 @@ def test_the_recorded_patch_passes_the_hidden_tests(data: dict[str, Any], tmp_pa
         statuses, _ = run_test_cmd(repo, spec["test_cmd"])
         for test in json.loads(instance["FAIL_TO_PASS"]) + json.loads(instance["PASS_TO_PASS"]):
             assert statuses.get(test) == "PASSED", (row["instance_id"], test)
+        subprocess.run(["git", "apply", "-R", "-"], cwd=repo, input=row["patch"], text=True, check=True, timeout=60)
+        unfixed, _ = run_test_cmd(repo, spec["test_cmd"])
+        assert any(unfixed.get(test) != "PASSED" for test in json.loads(instance["FAIL_TO_PASS"]))
+
+
+def test_an_episode_that_does_not_fix_the_bug_is_rejected(data: dict[str, Any], tmp_path: Path) -> None:
+    """The expert is handed a 'gold' patch that only adds a comment: the run finishes, the grade refuses it."""
+    instance, spec = load_tasks(data["tasks"])[0]
+    path = re.search(r"^\+\+\+ b/(\S+)", instance["patch"], re.MULTILINE).group(1)
+    first = (data["tasks"] / spec["source"]["path"] / path).read_text().splitlines()[0]
+    decoy = {**instance, "patch": f"--- a/{path}\n+++ b/{path}\n@@ -1 +1,2 @@\n {first}\n+# not the fix\n"}
+    episode = run_episode(decoy, spec, data["tasks"], tmp_path, random.Random(0))
+    assert episode.outcome == "finished" and "# not the fix" in episode.patch
+    assert not episode.resolved and episode.failure.startswith("hidden tests fail")
 
 
 def test_assistant_spans_cover_exactly_the_assistant_turns(data: dict[str, Any]) -> None:
@@ -149,6 +165,22 @@ def test_same_seed_same_trajectories(data: dict[str, Any]) -> None:
         assert [e - s for s, e in first["assistant_spans"]] == [e - s for s, e in second["assistant_spans"]]
         assert timing.sub("", first["text"]) == timing.sub("", second["text"])
         assert first["patch"] == second["patch"]
+
+
+@pytest.mark.slow
+def test_parallel_workers_write_the_same_trajectories_in_order(data: dict[str, Any]) -> None:
+    parallel = data["root"] / "parallel.jsonl"
+    summary = generate_trajectories(data["tasks"], parallel, seed=0, workers=2)
+    assert summary["trajectories"] == 2 and summary["workers"] == 2
+    rows = read_trajectories(parallel)
+    assert [r["instance_id"] for r in rows] == [r["instance_id"] for r in data["rows"]]
+    assert [r["outputs"] for r in rows] == [r["outputs"] for r in data["rows"]]
+
+
+def test_command_line_refuses_a_folder_without_tasks(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        trajectories.main(["--tasks", str(tmp_path), "--out", str(tmp_path / "t.jsonl")])
+    assert exit_info.value.code == 2 and "instances.jsonl" in capsys.readouterr().err
 
 
 def test_gold_edits_widen_until_unique() -> None:

@@ -1,5 +1,6 @@
-"""Shared by the grammar tests: the tiny tokenizer, token-by-token walks through a matcher, and a closing
-bias that lets random logits finish calls (random text almost never spells `</parameter>` by chance)."""
+"""Shared by the grammar tests: the tiny tokenizer, token-by-token walks through a matcher, the test for
+tools no call can satisfy, and a closing bias that lets random logits finish calls (random text almost
+never spells `</parameter>` by chance)."""
 
 from __future__ import annotations
 

@@ -95,6 +95,15 @@ def test_padded_logits_rows_are_masked(compiler: GrammarCompiler) -> None:
         assert not proc.accept(vocab + 1)
 
 
+def test_lazy_and_eager_masks_agree(compiler: GrammarCompiler) -> None:
+    eager = GrammarCompiler.from_tokenizer(tiny_tokenizer(), lazy_masks=False)
+    options = GrammarOptions(reasoning=True)
+    procs = [GrammarLogitsProcessor(c.tool_calls(TOOLS, options)) for c in (compiler, eager)]
+    for token in tiny_tokenizer().encode("<think>ok</think>\nSure. " + CALL, add_special_tokens=False):
+        assert allowed(procs[0]) == allowed(procs[1])
+        assert all(p.accept(token) for p in procs)
+
+
 def test_rollback_takes_back_an_mtp_draft(compiler: GrammarCompiler) -> None:
     proc = GrammarLogitsProcessor(compiler.tool_calls(TOOLS, GrammarOptions(tool_choice="required")))
     tokens = call_tokens()
