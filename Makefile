@@ -20,6 +20,10 @@ install: $(STAMP)
 test: $(STAMP)
 	$(PY) -m pytest -q
 
+# Until the project's trained tiny model lands, the most complete real path: see README "Demo".
+demo: $(STAMP)
+	$(PY) -m mimo_agent.evals.demo
+
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 

@@ -40,6 +40,9 @@ class ModelSettings(_Section):
     top_p: float = Field(0.95, gt=0.0, le=1.0)
     enable_thinking: bool = False
     tool_format: Literal["xml", "json"] = "xml"
+    tool_choice: Literal["auto", "required"] = Field(
+        "auto", description="'required' makes the grammar demand a tool call every turn (local backends)"
+    )
 
 
 class BudgetSettings(_Section):

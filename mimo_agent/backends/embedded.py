@@ -78,7 +78,11 @@ class EmbeddedBackend:
         )
         processors = []
         if tools:
-            options = GrammarOptions(format=self.settings.tool_format, reasoning=self.settings.enable_thinking)
+            options = GrammarOptions(
+                format=self.settings.tool_format,
+                tool_choice=self.settings.tool_choice,
+                reasoning=self.settings.enable_thinking,
+            )
             processors.append(GrammarLogitsProcessor(self.grammars.tool_calls(tools, options)))
         started = time.perf_counter()
         result: GenerationResult | None = None
@@ -92,5 +96,7 @@ class EmbeddedBackend:
             raise BackendError(str(exc)) from exc
         assert result is not None, "generate always ends with a result"
         stats = result.stats.to_dict() | {"seconds": round(time.perf_counter() - started, 3)}
+        if result.stats.speculation is not None:  # what the status bar and the demo report
+            stats["mtp_accepted_length"] = result.stats.speculation.accepted_length
         usage = Usage(len(prompt), result.stats.generated_tokens, result.stats.reused_prefix_tokens)
         return Completion(text=result.text, finish_reason=result.stats.finish_reason, usage=usage, stats=stats)

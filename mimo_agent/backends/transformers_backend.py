@@ -76,7 +76,11 @@ class TransformersBackend:
         prompt = self._prompt(messages, tools)
         processors = []
         if tools:
-            options = GrammarOptions(format=self.settings.tool_format, reasoning=self.settings.enable_thinking)
+            options = GrammarOptions(
+                format=self.settings.tool_format,
+                tool_choice=self.settings.tool_choice,
+                reasoning=self.settings.enable_thinking,
+            )
             processors.append(TransformersGrammarProcessor(self.grammars.tool_calls(tools, options)))
         streamer = TextIteratorStreamer(self.tokenizer, skip_prompt=True, skip_special_tokens=False)
         sampling = self.settings.temperature > 0

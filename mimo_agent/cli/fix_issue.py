@@ -9,6 +9,7 @@ import argparse
 import json
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -85,7 +86,9 @@ def _issue_text(args: argparse.Namespace) -> str:
         raise CliError(f"{args.issue_file}: cannot read the issue file: {exc.strerror}") from exc
 
 
-def _printer(as_json: bool):
+def event_printer(as_json: bool) -> Callable[[ev.Event], None]:
+    """Events as JSON lines on stdout, or as short progress lines on stderr."""
+
     def on_event(event: ev.Event) -> None:
         if as_json:
             print(json.dumps(event.to_json(), ensure_ascii=False), flush=True)
@@ -109,8 +112,10 @@ def _human(event: ev.Event) -> str | None:
         return f"  {'✗' if event.is_error else '✓'} {event.name} ({event.seconds:.2f}s) {first[0][:120] if first else ''}"
     if isinstance(event, ev.ToolCallInvalid):
         return f"  ✗ invalid tool call: {'; '.join(event.errors)[:200]}"
-    if isinstance(event, ev.Notice | ev.Compacted):
-        return f"  ! {event.type}"
+    if isinstance(event, ev.Notice):
+        return f"  ! {event.kind}: {event.text[:100]}"
+    if isinstance(event, ev.Compacted):
+        return f"  ! compacted {event.turns_summarised} turns: {event.tokens_before} → {event.tokens_after} tokens"
     if isinstance(event, ev.RunFinished):
         return f"── {event.outcome['kind']}: {event.outcome['message']} ({event.steps} steps, {event.seconds:.1f}s)"
     return None
@@ -124,7 +129,7 @@ def _run(args: argparse.Namespace) -> int:
         trajectory_path=args.trajectory,
     )
     try:
-        result = run_headless(request, on_event=_printer(args.json))
+        result = run_headless(request, on_event=event_printer(args.json))
     except SettingsError as exc:
         raise CliError(str(exc)) from exc
     if args.output is not None:

@@ -6,13 +6,12 @@ Needs PyPI (sdists and pinned packages) and a few minutes; skipped only when the
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
-import httpx
 import pytest
 
 from tests.evals.test_swebench_grade import grade
+from tests.network import index_reachable
 
 SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "swebench"
 IDS = [
@@ -21,14 +20,6 @@ IDS = [
     "pallets__flask-4045",
     "pydicom__pydicom-1256",
 ]
-
-
-def index_reachable() -> bool:
-    index = os.environ.get("PIP_INDEX_URL", "https://pypi.org/simple/").rstrip("/")
-    try:
-        return httpx.get(f"{index}/pip/", timeout=10, follow_redirects=True).status_code < 500
-    except httpx.HTTPError:
-        return False
 
 
 @pytest.mark.network
