@@ -111,8 +111,11 @@ class BashSession:
                 _kill_group(proc.pid, signal.SIGTERM)
                 with contextlib.suppress(subprocess.TimeoutExpired):
                     proc.wait(timeout=_KILL_GRACE_S)
-            _kill_group(proc.pid, signal.SIGKILL)
-            proc.wait()
+            finally:
+                # Background children too, and on Ctrl-C: the group is its own session, so the
+                # terminal's interrupt never reaches it.
+                _kill_group(proc.pid, signal.SIGKILL)
+                proc.wait()
         duration = time.monotonic() - start
         self._load_state()
         raw = head_tail_file(out_path, max_output_chars).replace("\r\n", "\n")

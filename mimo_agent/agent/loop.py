@@ -222,6 +222,8 @@ class Agent:
 
     def _compact(self, tokens_before: int) -> None:
         summarised = self._compactor.compact(self.messages, self.backend, self.tools)
+        if not summarised:  # nothing old enough to summarise yet
+            return
         tokens_after = self.backend.count_tokens(self.messages, self.tools)
         self._emit(ev.Compacted(tokens_before=tokens_before, tokens_after=tokens_after, turns_summarised=summarised))
 

@@ -12,13 +12,14 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from mimo_agent.backends.base import BackendError, Completion, Message, Usage
+from mimo_agent.backends.local_grammar import grammar_options
 from mimo_agent.engine.config import ModelConfig
 from mimo_agent.engine.engine import Engine, GenerationResult
 from mimo_agent.engine.errors import EngineError
 from mimo_agent.engine.sampling import SamplingParams
 from mimo_agent.settings import ModelSettings
 from mimo_agent.toolcalls.definition import ToolDef
-from mimo_agent.toolcalls.grammar import GrammarCompiler, GrammarOptions
+from mimo_agent.toolcalls.grammar import GrammarCompiler
 from mimo_agent.toolcalls.logits_processor import GrammarLogitsProcessor
 
 
@@ -78,12 +79,7 @@ class EmbeddedBackend:
         )
         processors = []
         if tools:
-            options = GrammarOptions(
-                format=self.settings.tool_format,
-                tool_choice=self.settings.tool_choice,
-                reasoning=self.settings.enable_thinking,
-            )
-            processors.append(GrammarLogitsProcessor(self.grammars.tool_calls(tools, options)))
+            processors.append(GrammarLogitsProcessor(self.grammars.tool_calls(tools, grammar_options(self.settings))))
         started = time.perf_counter()
         result: GenerationResult | None = None
         try:

@@ -16,9 +16,10 @@ from typing import Any
 import torch
 
 from mimo_agent.backends.base import BackendError, Completion, Message, Usage
+from mimo_agent.backends.local_grammar import grammar_options
 from mimo_agent.settings import ModelSettings
 from mimo_agent.toolcalls.definition import ToolDef
-from mimo_agent.toolcalls.grammar import GrammarCompiler, GrammarOptions
+from mimo_agent.toolcalls.grammar import GrammarCompiler
 from mimo_agent.toolcalls.logits_processor import TransformersGrammarProcessor
 
 
@@ -76,12 +77,7 @@ class TransformersBackend:
         prompt = self._prompt(messages, tools)
         processors = []
         if tools:
-            options = GrammarOptions(
-                format=self.settings.tool_format,
-                tool_choice=self.settings.tool_choice,
-                reasoning=self.settings.enable_thinking,
-            )
-            processors.append(TransformersGrammarProcessor(self.grammars.tool_calls(tools, options)))
+            processors.append(TransformersGrammarProcessor(self.grammars.tool_calls(tools, grammar_options(self.settings))))
         streamer = TextIteratorStreamer(self.tokenizer, skip_prompt=True, skip_special_tokens=False)
         sampling = self.settings.temperature > 0
         stop_ids = [i for i in (self.tokenizer.convert_tokens_to_ids(t) for t in ("<|im_end|>", "<|endoftext|>"))

@@ -62,4 +62,20 @@ def to_json_schema(schema: dict[str, Any]) -> dict[str, Any]:
             out[key] = value
     if isinstance(out.get("required"), list) and isinstance(out.get("properties"), dict):
         out["required"] = [r for r in out["required"] if r in out["properties"]]
+    if isinstance(out.get("enum"), list):
+        _fit_enum(out)
     return out
+
+
+def _fit_enum(schema: dict[str, Any]) -> None:
+    """Make an enum agree with its type, as loose schemas often don't: numbers written as strings
+    (`"1"` for an integer) become numbers, and an array's enum describes its items."""
+    kind, enum = schema.get("type"), schema["enum"]
+    if kind in ("integer", "number") and all(isinstance(v, str) for v in enum):
+        try:
+            schema["enum"] = [int(v) if kind == "integer" else float(v) for v in enum]
+        except ValueError:
+            return
+    elif kind == "array" and not any(isinstance(v, list) for v in enum):
+        items = schema.get("items") if isinstance(schema.get("items"), dict) else {}
+        schema["items"] = {**items, "enum": schema.pop("enum")}

@@ -82,3 +82,25 @@ def test_backend_exhaustion_is_an_error_outcome(tmp_path: Path) -> None:
     _, result, _ = _run(tmp_path, [FIXING_OUTPUTS[0]])
     assert result.outcome.kind is OutcomeKind.ERROR
     assert "replay exhausted" in result.outcome.message
+
+
+def test_compaction_triggers_over_the_threshold_and_keeps_recent_turns(tmp_path: Path) -> None:
+    """A small context window forces compaction: older turns become one summary, the task stays verbatim."""
+    # Replay answers every model call in order, summaries included: spare finishes keep it from running dry.
+    reads = [call("read_file", path="calc.py", start_line=1, end_line=1 + n % 2) for n in range(8)]
+    outputs = [*reads, *[FIXING_OUTPUTS[-1]] * 4]
+    repo = make_buggy_repo(tmp_path / "repo")
+    replay = write_replay(tmp_path / "replay.jsonl", outputs)
+    seen: list[ev.Event] = []
+    flags = {
+        "model": {"backend": "replay", "replay": str(replay), "context_window": 3000, "answer_reserve": 0},
+        "context": {"compaction_threshold": 0.9, "keep_recent_turns": 1},
+        "permissions": {"mode": "yolo"},
+        "budgets": {"max_repeated_calls": 9, "max_consecutive_invalid": 9},
+    }
+    request = RunRequest(workspace=repo, task="add(2, 3) returns -1", flags=flags,
+                         environ={"XDG_CONFIG_HOME": str(tmp_path / "xdg")})
+    result = run_headless(request, on_event=seen.append)
+    assert result.outcome.kind is OutcomeKind.FINISHED, result.outcome
+    compactions = [e for e in seen if isinstance(e, ev.Compacted)]
+    assert compactions and all(c.tokens_after < c.tokens_before and c.turns_summarised >= 1 for c in compactions)

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from tests.agent.replay_repo import FIXING_OUTPUTS, call, make_buggy_repo, write_replay
+from tests.processes import alive
 
 
 def fix_issue(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -61,3 +64,30 @@ def test_errors_exit_2_with_one_line(tmp_path: Path) -> None:
     assert not_git.returncode == 2 and "not a git repository" in not_git.stderr
     no_file = fix_issue(tmp_path, "--repo", str(repo), "--issue-file", str(tmp_path / "nope.md"))
     assert no_file.returncode == 2 and "cannot read the issue file" in no_file.stderr
+
+
+def test_ctrl_c_saves_trajectory_and_patch_and_kills_the_command(tmp_path: Path) -> None:
+    repo = make_buggy_repo(tmp_path / "repo")
+    pid_file = tmp_path / "pid"
+    outputs = [FIXING_OUTPUTS[1], call("bash", command=f"sleep 300 & echo $! > {pid_file}; wait"), FIXING_OUTPUTS[-1]]
+    replay = write_replay(tmp_path / "r.jsonl", outputs)
+    env = {**os.environ, "XDG_CONFIG_HOME": str(tmp_path / "xdg")}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mimo_agent.cli.main", "fix-issue", "--repo", str(repo), "--issue", "x",
+         "--backend", "replay", "--replay", str(replay), "--permission-mode", "yolo",
+         "--trajectory", str(tmp_path / "t.json"), "--output", str(tmp_path / "p.diff")],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+    )
+    deadline = time.monotonic() + 60
+    while not pid_file.exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err  # the edit before the interrupt is a patch
+    assert json.loads((tmp_path / "t.json").read_text())["outcome"]["kind"] == "interrupted"
+    assert "+    return a + b" in (tmp_path / "p.diff").read_text()
+    assert subprocess.run(["git", "status", "--porcelain"], cwd=repo, capture_output=True, text=True).stdout == (
+        " M calc.py\n"
+    )
+    time.sleep(0.2)
+    assert not alive(int(pid_file.read_text())), "the interrupted command is still running"

@@ -8,14 +8,11 @@ import functools
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-import jsonschema
 import torch
 import xgrammar as xgr
 from transformers import PreTrainedTokenizerFast
 
-from mimo_agent.toolcalls.toolset import ToolSet
 from tests.tiny_tokenizer import build_tiny_tokenizer
 
 MARK = "¦"  # marks, in a test string, the first character the grammar must refuse
@@ -54,18 +51,6 @@ def marked(text: str) -> tuple[str, int]:
     clean = text.replace(MARK, "")
     spans = tiny_tokenizer()(clean, return_offsets_mapping=True, add_special_tokens=False)["offset_mapping"]
     return clean, next(i for i, (start, end) in enumerate(spans) if start <= offset < end)
-
-
-def unsatisfiable(tool: dict[str, Any]) -> bool:
-    """A required parameter whose enum holds no value of its type: no call to the tool can validate."""
-    schema = ToolSet([tool]).schemas[tool["function"]["name"]]
-    for name in schema.get("required", []):
-        prop = schema["properties"][name]
-        if "enum" in prop and "type" in prop:
-            check = jsonschema.Draft202012Validator({"type": prop["type"]})
-            if not any(check.is_valid(value) for value in prop["enum"]):
-                return True
-    return False
 
 
 class ClosingBias:

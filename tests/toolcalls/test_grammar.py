@@ -15,7 +15,7 @@ from mimo_agent.toolcalls.definition import ToolDef
 from mimo_agent.toolcalls.formats import render_hermes, render_xml
 from mimo_agent.toolcalls.grammar import GrammarCompiler, GrammarError, GrammarOptions
 from mimo_agent.toolcalls.grammar_schema import grammar_schema
-from tests.toolcalls.grammar_helpers import MARK, marked, tiny_tokenizer, unsatisfiable, walk
+from tests.toolcalls.grammar_helpers import MARK, marked, tiny_tokenizer, walk
 
 WEATHER_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -309,8 +309,9 @@ def test_schema_normalisation_keeps_what_the_schema_accepts(compiler: GrammarCom
     assert walk(compiler.json_schema(source), json.dumps(args)).finished
 
 
-def test_enum_values_of_the_wrong_type_are_dropped(compiler: GrammarCompiler) -> None:
-    """BFCL writes e.g. `{"type": "integer", "enum": ["1", "2"]}`: no value validates, so none may be written."""
+def test_enum_values_are_fitted_to_their_type_or_dropped(compiler: GrammarCompiler) -> None:
+    """BFCL writes e.g. `{"type": "integer", "enum": ["1", "2"]}`: the dialect reads those as the numbers
+    they name; a mixed enum keeps only the values that validate."""
     schema = {
         "type": "object",
         "properties": {
@@ -318,21 +319,19 @@ def test_enum_values_of_the_wrong_type_are_dropped(compiler: GrammarCompiler) ->
             "rooms": {"type": "integer", "enum": ["1", "2"]},
             "floor": {"type": "integer", "enum": [1, "2", True]},
         },
-        "required": ["city"],
+        "required": ["city", "rooms"],
     }
     grammar = compiler.tool_calls([{"type": "function", "function": {"name": "book", "parameters": schema}}])
     head = "<tool_call>\n<function=book>\n<parameter=city>Rome</parameter>\n"
-    assert walk(grammar, head + "<parameter=floor>1</parameter>\n</function>\n</tool_call>").finished
+    ok = head + "<parameter=rooms>2</parameter>\n<parameter=floor>1</parameter>\n</function>\n</tool_call>"
+    assert walk(grammar, ok).finished
     for raw in (
-        "<parameter=" + MARK + "rooms>",
-        "<parameter=floor>" + MARK + "2",
-        "<parameter=floor>" + MARK + "true",
+        "<parameter=rooms>" + MARK + "3",
+        "<parameter=rooms>1</parameter>\n<parameter=floor>" + MARK + "2",
+        "<parameter=rooms>1</parameter>\n<parameter=floor>" + MARK + "true",
     ):
         text, index = marked(head + raw)
         assert walk(grammar, text).rejected == index, raw
-    schema["required"] = ["city", "rooms"]
-    with pytest.raises(GrammarError, match="'book'.*required parameter 'rooms' has no valid value"):
-        compiler.tool_calls([{"type": "function", "function": {"name": "book", "parameters": schema}}])
 
 
 JSON_SCHEMA = {
@@ -386,18 +385,17 @@ def test_every_bfcl_tool_set_compiles() -> None:
     """Issue 4 (a): one grammar per BFCL question (every function of the simple, multiple, parallel,
     parallel_multiple and live files), plus each function of the live (ir)relevance files on its own.
 
-    The only refusals allowed are tools that no call could satisfy (BFCL's `{"type": "integer", "enum":
-    ["1", …]}` on a required parameter), and those must be refused by name.
+    Every tool set compiles: BFCL's enums of the wrong type (`{"type": "integer", "enum": ["1", …]}`)
+    are fitted to their type by the dialect, so no required parameter is left without a valid value.
     """
     compiler = GrammarCompiler.from_tokenizer(tiny_tokenizer(), lazy_masks=False)  # every mask built now
     tool_sets = [case.tools for case in load_bfcl_cases()]
     tool_sets += [[tool] for tool in load_bfcl_functions(["live_irrelevance", "live_relevance"])]
-    refused, expected = set(), set()
+    refused = set()
     for tools in tool_sets:
-        expected |= {t["function"]["name"] for t in tools if unsatisfiable(t)}
         try:
             compiler.tool_calls(tools)
         except GrammarError as exc:
             refused.add(re.search(r"tool '([^']+)'", str(exc)).group(1))
     assert len(tool_sets) > 3000
-    assert refused == expected
+    assert refused == set()

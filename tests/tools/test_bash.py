@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import os
 import re
+import signal
+import threading
 import time
 from pathlib import Path
 
@@ -9,16 +11,8 @@ import pytest
 
 from mimo_agent.tools.context import ToolConfig, ToolContext
 from mimo_agent.tools.output import head_tail
+from tests.processes import alive
 from tests.tools.conftest import call
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    stat = Path(f"/proc/{pid}/stat")
-    return not (stat.exists() and stat.read_text().split(")")[-1].split()[0] == "Z")
 
 
 def test_exit_code_and_merged_streams(ctx: ToolContext) -> None:
@@ -71,14 +65,27 @@ def test_timeout_kills_the_whole_process_tree(ctx: ToolContext, tmp_path: Path) 
     recorded = [int(p) for p in pids.read_text().split()]
     assert len(recorded) >= 3
     time.sleep(0.2)
-    assert [pid for pid in recorded if _alive(pid)] == []
+    assert [pid for pid in recorded if alive(pid)] == []
 
 
 def test_background_jobs_do_not_outlive_the_command(ctx: ToolContext, tmp_path: Path) -> None:
     pid_file = tmp_path / "bg"
     call(ctx, "bash", command=f"sleep 300 & echo $! > {pid_file}")
     time.sleep(0.2)
-    assert not _alive(int(pid_file.read_text()))
+    assert not alive(int(pid_file.read_text()))
+
+
+def test_ctrl_c_kills_the_command_group_and_propagates(ctx: ToolContext, tmp_path: Path) -> None:
+    """Regression: the command runs in its own session, so a terminal's Ctrl-C never reached it and an
+    interrupted agent left it running."""
+    pid_file = tmp_path / "pid"
+    timer = threading.Timer(1.0, os.kill, (os.getpid(), signal.SIGINT))
+    timer.start()
+    with pytest.raises(KeyboardInterrupt):
+        call(ctx, "bash", command=f"sleep 300 & echo $! > {pid_file}; wait", timeout=60)
+    timer.join()
+    time.sleep(0.2)
+    assert not alive(int(pid_file.read_text()))
 
 
 def test_ten_megabytes_of_output_are_capped_with_head_and_tail(ctx: ToolContext) -> None:
