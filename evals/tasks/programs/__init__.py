@@ -1,41 +1,12 @@
-"""The program templates of the task family, by name."""
+"""The program templates of the task family, by name: every module here defines one `TEMPLATE`."""
 
-from mimo_agent.evals.tasks.programs import (
-    bank_ledger,
-    config_parser,
-    date_ranges,
-    grade_book,
-    interval_merge,
-    inventory,
-    library_loans,
-    matrix_ops,
-    polynomial,
-    queue_sim,
-    shopping_cart,
-    string_utils,
-    temperature_log,
-    text_stats,
-    todo_list,
-    unit_converter,
-)
+import importlib
+import pkgutil
+
 from mimo_agent.evals.tasks.template import ProgramTemplate
 
-MODULES = (
-    bank_ledger,
-    config_parser,
-    date_ranges,
-    grade_book,
-    interval_merge,
-    inventory,
-    library_loans,
-    matrix_ops,
-    polynomial,
-    queue_sim,
-    shopping_cart,
-    string_utils,
-    temperature_log,
-    text_stats,
-    todo_list,
-    unit_converter,
+MODULES = tuple(
+    importlib.import_module(f"{__name__}.{info.name}")
+    for info in sorted(pkgutil.iter_modules(__path__), key=lambda info: info.name)
 )
 TEMPLATES: dict[str, ProgramTemplate] = {module.TEMPLATE.name: module.TEMPLATE for module in MODULES}
