@@ -1,7 +1,8 @@
 """One attention class for both layer types; the layer's `AttentionSpec` decides window, heads and sinks.
 
-Legend: H query heads, KV key/value heads, T new tokens, S keys visible to them, Dk q/k head dim,
-Dv value head dim. Scores are only ever (H, T, S) for one chunk of T new tokens.
+Legend: H query heads, KV key/value heads, G = H / KV query heads per kv head, T new tokens, S keys
+visible to them, Dk q/k head dim, Dv value head dim. Scores are only ever (H, T, S) for one chunk of T
+new tokens.
 """
 
 from __future__ import annotations
@@ -13,6 +14,10 @@ from torch import nn
 from mimo_agent.engine.config import AttentionSpec
 from mimo_agent.engine.kv_cache import GlobalKV, RingKV
 from mimo_agent.engine.layers import apply_rotary
+
+# Up to this many new tokens (a decode step, an MTP draft or verify) attention is a few plain matmuls:
+# SDPA's mask building, padding and dispatch cost more than the arithmetic at these sizes.
+SMALL_T = 8
 
 
 class Attention(nn.Module):
@@ -35,11 +40,12 @@ class Attention(nn.Module):
     ) -> torch.Tensor:
         """x: (T, D) for positions start.. (the cache's length) → (T, D)."""
         spec, tokens = self.spec, x.shape[0]
-        q = self.q_proj(x).view(tokens, spec.num_heads, spec.head_dim).transpose(0, 1)  # (H, T, Dk)
-        k = self.k_proj(x).view(tokens, spec.num_kv_heads, spec.head_dim).transpose(0, 1)  # (KV, T, Dk)
+        q = self.q_proj(x).view(tokens, spec.num_heads, spec.head_dim)  # (T, H, Dk)
+        k = self.k_proj(x).view(tokens, spec.num_kv_heads, spec.head_dim)  # (T, KV, Dk)
         v = self.v_proj(x).view(tokens, spec.num_kv_heads, spec.v_head_dim).transpose(0, 1)  # (KV, T, Dv)
         v = v * self.value_scale  # scaled before caching, as the reference does
-        q, k = apply_rotary(q, *rope), apply_rotary(k, *rope)
+        qk = apply_rotary(torch.cat((q, k), dim=1).transpose(0, 1), *rope)  # (H + KV, T, Dk): one rotation
+        q, k = qk[: spec.num_heads], qk[spec.num_heads :]  # (H, T, Dk), (KV, T, Dk)
         keys, values, key_positions = cache.update(k, v, start)
         out = attend(q, keys, values, start, key_positions, spec.window, self.sinks)  # (H, T, Dv)
         return self.o_proj(out.transpose(0, 1).reshape(tokens, spec.num_heads * spec.v_head_dim))  # (T, D)
@@ -56,36 +62,65 @@ def attend(
 ) -> torch.Tensor:
     """Causal (optionally windowed) GQA attention with an optional per-head sink logit → (H, T, Dv).
 
-    The sink is folded into SDPA as one extra key whose value is zero and whose score comes from the
-    additive mask: softmax then spreads over the real keys plus the sink, and the sink adds nothing.
+    Keys may come in any order (a ring buffer's slots): `k_pos` gives each key's position, and keys the
+    queries at start.. may not see (the future, outside the window, a slot never written) are masked.
     """
+    tokens = q.shape[1]
+    if tokens <= SMALL_T:
+        return _attend_small(q, k, v, start, k_pos, window, sinks)
+    return _attend_sdpa(q, k, v, start, k_pos, window, sinks)
+
+
+def _blocked(tokens: int, start: int, k_pos: torch.Tensor, window: int | None) -> torch.Tensor:
+    """(T, S) True where the query at start + t may not see the key at k_pos[s]."""
+    rel = torch.arange(start, start + tokens, device=k_pos.device)[:, None] - k_pos[None, :]  # (T, S)
+    blocked = rel < 0
+    return blocked if window is None else blocked | (rel > window)
+
+
+def _attend_small(
+    q: torch.Tensor,
+    k: torch.Tensor,
+    v: torch.Tensor,
+    start: int,
+    k_pos: torch.Tensor,
+    window: int | None,
+    sinks: torch.Tensor | None,
+) -> torch.Tensor:
+    """The G query heads sharing a kv head become G·T query rows of it, so K/V are never repeated.
+    The sink is one extra score column per head, dropped after the softmax (its value is zero)."""
+    heads, tokens, dk = q.shape
+    kv_heads, keys, dv = v.shape
+    group = heads // kv_heads
+    rows = (q * dk**-0.5).reshape(kv_heads, group * tokens, dk)  # (KV, G·T, Dk): head h = kv·G + g
+    scores = torch.bmm(rows, k.transpose(1, 2)).view(kv_heads, group, tokens, keys)  # (KV, G, T, S)
+    if tokens > 1 or window is not None:  # one token of a global layer sees every cached key
+        scores.masked_fill_(_blocked(tokens, start, k_pos, window), float("-inf"))
+    if sinks is not None:
+        sink = sinks.view(kv_heads, group, 1, 1).expand(kv_heads, group, tokens, 1)  # (KV, G, T, 1)
+        scores = torch.cat((scores, sink.to(scores.dtype)), dim=-1)  # (KV, G, T, S + 1)
+    probs = scores.softmax(dim=-1)[..., :keys].reshape(kv_heads, group * tokens, keys)  # (KV, G·T, S)
+    return torch.bmm(probs, v).view(heads, tokens, dv)  # (H, T, Dv)
+
+
+def _attend_sdpa(
+    q: torch.Tensor,
+    k: torch.Tensor,
+    v: torch.Tensor,
+    start: int,
+    k_pos: torch.Tensor,
+    window: int | None,
+    sinks: torch.Tensor | None,
+) -> torch.Tensor:
+    """Chunked prefill. The sink is folded into SDPA as one extra key whose value is zero and whose
+    score comes from the additive mask: softmax spreads over the real keys plus the sink, which adds nothing."""
     heads, tokens, dk = q.shape
     kv_heads, _, dv = v.shape
-    scale = dk**-0.5
+    allowed = ~_blocked(tokens, start, k_pos, window)  # (T, S)
+    mask = allowed[None]  # (1, T, S)
     if sinks is not None:
         k = torch.cat((k, k.new_zeros(kv_heads, 1, dk)), dim=1)  # (KV, S + 1, Dk)
         v = torch.cat((v, v.new_zeros(kv_heads, 1, dv)), dim=1)  # (KV, S + 1, Dv)
-    if tokens == 1:
-        # Decode: the cache hands over exactly the visible keys. The G query heads sharing a kv head
-        # become G query rows of that head, so K/V are never repeated per query head.
-        group = heads // kv_heads
-        q_rows = q.reshape(1, kv_heads, group, dk)  # (1, KV, G, Dk)
-        mask = None
-        if sinks is not None:
-            mask = q.new_zeros(kv_heads, group, k.shape[1])  # (KV, G, S + 1)
-            mask[:, :, -1] = sinks.view(kv_heads, group)  # head h = kv * G + g, as in the GQA grouping
-            mask = mask[None]
-        out = F.scaled_dot_product_attention(
-            q_rows, k[None], v[None], attn_mask=mask, scale=scale
-        )  # (1, KV, G, Dv)
-        return out.reshape(heads, 1, dv)  # (H, 1, Dv)
-    q_pos = torch.arange(start, start + tokens, device=q.device)  # (T,)
-    rel = q_pos[:, None] - k_pos[None, :]  # (T, S)
-    allowed = rel >= 0
-    if window is not None:
-        allowed &= rel <= window
-    mask = allowed[None]  # (1, T, S)
-    if sinks is not None:
         bias = q.new_zeros(heads, tokens, k.shape[1])  # (H, T, S + 1)
         bias[:, :, :-1].masked_fill_(~allowed, float("-inf"))
         bias[:, :, -1] = sinks[:, None]
@@ -94,6 +129,6 @@ def attend(
     width = max(dk, dv)
     q, k, v = (F.pad(t, (0, width - t.shape[-1])) if t.shape[-1] < width else t for t in (q, k, v))
     out = F.scaled_dot_product_attention(
-        q[None], k[None], v[None], attn_mask=mask[None], scale=scale, enable_gqa=True
+        q[None], k[None], v[None], attn_mask=mask[None], scale=dk**-0.5, enable_gqa=True
     )  # (1, H, T, width)
     return out[0, :, :, :dv]

@@ -24,8 +24,9 @@ from mimo_agent.engine.model import MiMoForCausalLM
 from mimo_agent.engine.mtp import MTPHeads
 from mimo_agent.engine.mtp_draft import MTPDrafter
 from mimo_agent.engine.sampling import Sampler, SamplingParams, StopMatcher
-from mimo_agent.engine.speculative import SpeculationStats, speculative_decode
+from mimo_agent.engine.speculative import DraftPolicy, SpeculationStats, speculative_decode
 from mimo_agent.engine.tokenizer import EngineTokenizer
+from mimo_agent.engine.weight_layout import column_major_wide_linears
 from mimo_agent.engine.weights import load_checkpoint
 
 DEFAULT_PREFILL_CHUNK = 512
@@ -85,6 +86,9 @@ class Engine:
                 f"max_seq_len={max_seq_len}: expected 1..{limit} (the model's max_position_embeddings)"
             )
         self.model = model.eval()
+        column_major_wide_linears(model)
+        if mtp is not None:
+            column_major_wide_linears(mtp)
         self.config: ModelConfig = model.config
         self.tokenizer = tokenizer
         self.prefill_chunk = prefill_chunk
@@ -105,12 +109,16 @@ class Engine:
         device: str | torch.device = "cpu",
         max_seq_len: int | None = None,
         prefill_chunk: int = DEFAULT_PREFILL_CHUNK,
+        keep_fp8: bool = False,
     ) -> Engine:
-        """Model from config.json + safetensors; tokenizer too when the directory ships one."""
+        """Model from config.json + safetensors; tokenizer too when the directory ships one.
+
+        `keep_fp8`: an FP8 checkpoint's weights stay FP8 in memory and are dequantised per layer (per
+        chosen expert) at each forward: less memory, more compute; no effect on other checkpoints."""
         path = Path(path)
         if not path.is_dir():
             raise EngineError(f"{path}: not a checkpoint directory")
-        model, mtp = load_checkpoint(path, dtype=dtype, device=device)
+        model, mtp = load_checkpoint(path, dtype=dtype, device=device, keep_fp8=keep_fp8)
         has_tokenizer = any((path / name).is_file() for name in TOKENIZER_FILES)
         tokenizer = EngineTokenizer.from_pretrained(path) if has_tokenizer else None
         return cls(model, tokenizer, max_seq_len, prefill_chunk, mtp)
@@ -164,9 +172,11 @@ class Engine:
         self.cache.mark()
         return logits, reuse
 
-    def extend(self, ids: list[int]) -> torch.Tensor:
+    def extend(self, ids: list[int], catch_up: bool = True) -> torch.Tensor:
         """Run `ids` after the cached context in chunks of `prefill_chunk`; return the last position's logits.
 
+        `catch_up=False` hands the drafter the new hiddens without running its heads over them: it
+        catches up in one chunked pass when it next drafts (adaptive drafting off for a while).
         A forward cut short (an error, Ctrl-C) may have overwritten ring slots that are still needed, so
         the cache is then emptied rather than trusted.
         """
@@ -178,7 +188,8 @@ class Engine:
                 self.cached_ids.extend(chunk)
                 if self.drafter:
                     self.drafter.observe(out.hidden, position)
-                    self.drafter.catch_up(self.cached_ids)
+                    if catch_up:
+                        self.drafter.catch_up(self.cached_ids)
         except BaseException:
             self._forget()
             raise
@@ -191,11 +202,14 @@ class Engine:
         logits_processors: Sequence[LogitsProcessor] = (),
         tools: Sequence[dict[str, Any]] | None = None,
         mtp_steps: int | None = None,
+        mtp_adaptive: bool = True,
     ) -> Iterator[StreamDelta | GenerationResult]:
         """Yield a `StreamDelta` per generated token, then one `GenerationResult`.
 
-        `mtp_steps`: drafts per verify step with the MTP heads (None: one per head; 0: off). Greedy
-        output is the same either way, and sampled output has the same distribution.
+        `mtp_steps`: drafts per verify step with the MTP heads at most (None: one per head; 0: off);
+        `mtp_adaptive`: fewer (down to plain decoding) while drafts keep being rejected (`DraftPolicy`),
+        else always `mtp_steps`. Greedy output is the same either way, and sampled output has the same
+        distribution.
         """
         params = params or SamplingParams()
         prompt_ids = self.encode_prompt(prompt, tools)
@@ -209,7 +223,10 @@ class Engine:
         generated: list[int] = []
         texts: list[str] = []
         finish = "stop" if any(p.is_finished() for p in logits_processors) else "length"
-        tokens = self._tokens(logits, sampler, logits_processors, stops, params.max_new_tokens, speculation)
+        policy = DraftPolicy(speculation.draft_tokens) if speculation and mtp_adaptive else None
+        tokens = self._tokens(
+            logits, sampler, logits_processors, stops, params.max_new_tokens, speculation, policy
+        )
         for token, processors_done in [] if finish == "stop" else tokens:
             generated.append(token)
             if token in stops:
@@ -251,6 +268,7 @@ class Engine:
         stops: set[int],
         budget: int,
         speculation: SpeculationStats | None,
+        policy: DraftPolicy | None,
     ) -> Iterator[tuple[int, bool]]:
         """(token, whether a processor finished with it), one at a time: one per forward, or with MTP
         up to k + 1 per verify step. Pulled lazily, so nothing runs past the token that ends generation.
@@ -258,11 +276,15 @@ class Engine:
         token, produced = self._choose(logits.float(), sampler, processors), 1
         while True:
             yield token, any(p.is_finished() for p in processors)
-            if speculation is None:
-                token = self._choose(self.extend([token]).float(), sampler, processors)
+            steps = 0 if speculation is None else policy.next_steps() if policy else speculation.draft_tokens
+            if steps == 0:
+                token = self._choose(self.extend([token], catch_up=False).float(), sampler, processors)
                 produced += 1
+                if speculation and policy:
+                    speculation.plain_steps += 1
+                    policy.record_plain()
                 continue
-            assert self.drafter is not None
+            assert speculation is not None and self.drafter is not None
             room = min(budget - produced, self.cache.max_seq_len - self.cache.length) - 1
             try:
                 step = speculative_decode(
@@ -270,7 +292,7 @@ class Engine:
                     self.cache,
                     self.drafter,
                     [*self.cached_ids, token],
-                    min(speculation.draft_tokens, room),
+                    min(steps, room),
                     sampler,
                     processors,
                     stops,
@@ -279,6 +301,8 @@ class Engine:
                 self._forget()
                 raise
             speculation.record(step)
+            if policy:
+                policy.record(step)
             self.cached_ids.extend([token, *step.tokens[:-1]])
             yield from ((t, False) for t in step.tokens[:-1])
             token, produced = step.tokens[-1], produced + len(step.tokens)

@@ -35,9 +35,11 @@ class Fp8Linear(nn.Module):
         """The whole weight, dequantised (a fresh tensor each call: the FP8 copy is the resident one)."""
         return self.quantised.dequantize(dtype)
 
-    def experts_for(self, experts: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
-        """(n,) expert ids → their weights (n, rows, cols), dequantising nothing else."""
-        return self.quantised.select(experts).dequantize(dtype)
+    def expert_for(self, expert: int, dtype: torch.dtype) -> torch.Tensor:
+        """One expert's weight (rows, cols) of a stack, dequantising nothing else."""
+        return Fp8Weight(
+            self.weight[expert], self.weight_scale_inv[expert], self.block, self.segment_rows
+        ).dequantize(dtype)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return F.linear(x, self.weight_for(x.dtype))
@@ -66,14 +68,14 @@ def _install(module: nn.Module, name: str, value: Fp8Weight) -> set[str]:
     """Put `value` where parameter `name` was; return the state_dict names it now has."""
     owner_path, _, leaf = name.rpartition(".")
     owner = module.get_submodule(owner_path)
-    holder = Fp8Linear(value)
+    replaced = getattr(owner, leaf)
+    assert isinstance(replaced, nn.Parameter) and replaced.shape == value.shape, name
     if isinstance(owner, nn.Linear) and leaf == "weight" and owner.bias is None:
         parent_path, _, child = owner_path.rpartition(".")
-        setattr(module.get_submodule(parent_path), child, holder)
-        prefix = owner_path
+        owner, leaf, prefix = module.get_submodule(parent_path), child, owner_path
     else:  # a fused expert stack: the parameter itself becomes the holder
-        assert isinstance(getattr(owner, leaf), nn.Parameter) and value.weight.dim() == 3, name
-        setattr(owner, leaf, holder)
+        assert value.weight.dim() == 3, name
         prefix = name
-    assert tuple(value.shape) == tuple(holder.weight.shape), name
+    delattr(owner, leaf)  # a module cannot be assigned over a parameter of the same name
+    setattr(owner, leaf, Fp8Linear(value))
     return {f"{prefix}.weight", f"{prefix}.weight_scale_inv"}

@@ -13,6 +13,7 @@ from mimo_agent.engine.config import AttentionSpec, ModelConfig
 from mimo_agent.engine.errors import EngineError
 
 DEFAULT_ROLLBACK = 4  # MTP verifies 1 + 3 drafts, so up to 3-4 positions may be rejected
+_NEVER = -(2**40)  # the position given to a ring slot never written: outside every query's window
 
 
 class GlobalKV:
@@ -48,17 +49,30 @@ class RingKV:
         self.size = spec.window + rollback
         self.k = torch.zeros(spec.num_kv_heads, self.size, spec.head_dim, dtype=dtype, device=device)
         self.v = torch.zeros(spec.num_kv_heads, self.size, spec.v_head_dim, dtype=dtype, device=device)
+        self.slot_ids = torch.arange(self.size, device=device)
 
     def update(
         self, k: torch.Tensor, v: torch.Tensor, start: int
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """Return the window before `start` plus the new k/v (and positions); then store the new ones."""
+        """Return the window before `start` plus the new k/v (and positions); then store the new ones.
+
+        Up to `size - window` new tokens (a decode step, an MTP verify) overwrite only slots older than
+        any window they need, so they are stored first and the whole ring is returned in slot order,
+        without a copy; slots the queries may not see get positions outside every window.
+        """
+        new = k.shape[1]
+        if new <= self.size - self.window:
+            last = start + new - 1
+            slots = torch.arange(start, last + 1, device=k.device) % self.size
+            self.k[:, slots] = k
+            self.v[:, slots] = v
+            positions = last - (last - self.slot_ids) % self.size  # (size,) the position in each slot
+            return self.k, self.v, positions.masked_fill_(positions < 0, _NEVER)
         first = max(0, start - self.window)
         past = torch.arange(first, start, device=k.device)  # (P,) positions the new queries may need
         slots = past % self.size
         keys = torch.cat((self.k[:, slots], k), dim=1)  # (KV, P + T, Dk)
         values = torch.cat((self.v[:, slots], v), dim=1)  # (KV, P + T, Dv)
-        new = k.shape[1]
         keep = min(new, self.size)  # a chunk longer than the ring only leaves its tail
         tail = torch.arange(start + new - keep, start + new, device=k.device) % self.size
         self.k[:, tail] = k[:, new - keep :]

@@ -29,10 +29,11 @@ LOAD_DTYPES = (torch.float32, torch.bfloat16, torch.float16)
 class LoadedWeights:
     """`tensors`: exactly the expected canonical names, in the load dtype on the device (the router's
     correction bias stays float32); values are `Fp8Weight` for FP8 tensors only when `keep_fp8=True`.
-    `mtp`: every `model.mtp.*` tensor, dequantised, in the load dtype, under its published name."""
+    `mtp`: every `model.mtp.*` tensor under its published name, in the load dtype (FP8 ones likewise
+    dequantised unless `keep_fp8=True`)."""
 
     tensors: dict[str, torch.Tensor | Fp8Weight]
-    mtp: dict[str, torch.Tensor]
+    mtp: dict[str, torch.Tensor | Fp8Weight]
 
 
 def read_config_dict(checkpoint_dir: Path) -> dict[str, Any]:
@@ -98,15 +99,21 @@ def load_weights(
         if name in plan.experts:
             tensors[name] = reader.fused_experts(name, tuple(shape), target, keep_fp8)
         else:
-            value = reader.read(plan.direct[name])
-            keep = keep_fp8 and isinstance(value, Fp8Weight) and target == dtype
-            tensors[name] = value if keep else _materialise(value, target)
-    mtp = {name: _materialise(reader.read(name), dtype) for name in plan.mtp}
+            tensors[name] = _kept_or_materialised(
+                reader.read(plan.direct[name]), target, keep_fp8 and target == dtype
+            )
+    mtp = {name: _kept_or_materialised(reader.read(name), dtype, keep_fp8) for name in plan.mtp}
     return LoadedWeights(tensors, mtp)
 
 
 def _materialise(value: torch.Tensor | Fp8Weight, dtype: torch.dtype) -> torch.Tensor:
     return value.dequantize(dtype) if isinstance(value, Fp8Weight) else value.to(dtype)
+
+
+def _kept_or_materialised(
+    value: torch.Tensor | Fp8Weight, dtype: torch.dtype, keep_fp8: bool
+) -> torch.Tensor | Fp8Weight:
+    return value if keep_fp8 and isinstance(value, Fp8Weight) else _materialise(value, dtype)
 
 
 class _Reader:

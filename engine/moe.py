@@ -13,6 +13,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from mimo_agent.engine.config import ModelConfig
+from mimo_agent.engine.fp8_linear import Fp8Linear
 
 
 class Router(nn.Module):
@@ -43,7 +44,11 @@ class Router(nn.Module):
 
 
 class Experts(nn.Module):
-    """transformers' fused layout: gate_up_proj (E, 2I, D) with gate rows first, down_proj (E, D, I)."""
+    """transformers' fused layout: gate_up_proj (E, 2I, D) with gate rows first, down_proj (E, D, I).
+
+    Either may be an `Fp8Linear` (a checkpoint loaded with keep_fp8): then each expert that got tokens
+    is dequantised just before it runs, so a prefill chunk that reaches every expert still holds only
+    one expert's dequantised weights at a time."""
 
     def __init__(self, config: ModelConfig) -> None:
         super().__init__()
@@ -63,11 +68,17 @@ class Experts(nn.Module):
         start = 0
         for expert, count in zip(experts.tolist(), counts.tolist(), strict=True):
             rows = token_of[start : start + count]  # (n,)
-            gate, up = F.linear(x[rows], self.gate_up_proj[expert]).chunk(2, dim=-1)  # each (n, I)
-            y = F.linear(F.silu(gate) * up, self.down_proj[expert])  # (n, D)
+            gate_up = _expert(self.gate_up_proj, expert, x.dtype)  # (2I, D)
+            gate, up = F.linear(x[rows], gate_up).chunk(2, dim=-1)  # each (n, I)
+            y = F.linear(F.silu(gate) * up, _expert(self.down_proj, expert, x.dtype))  # (n, D)
             out.index_add_(0, rows, (y * pair_weights[start : start + count, None]).to(x.dtype))
             start += count
         return out
+
+
+def _expert(stack: torch.Tensor | Fp8Linear, expert: int, dtype: torch.dtype) -> torch.Tensor:
+    """One expert's weight: a view into the stack, or dequantised from FP8 just now."""
+    return stack.expert_for(expert, dtype) if isinstance(stack, Fp8Linear) else stack[expert]
 
 
 class MoE(nn.Module):

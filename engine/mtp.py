@@ -16,6 +16,8 @@ from torch import nn
 from mimo_agent.engine.attention import Attention
 from mimo_agent.engine.config import ModelConfig
 from mimo_agent.engine.errors import CheckpointError
+from mimo_agent.engine.fp8 import Fp8Weight
+from mimo_agent.engine.fp8_linear import assign_weights
 from mimo_agent.engine.kv_cache import GlobalKV, RingKV
 from mimo_agent.engine.layers import DenseMLP, RMSNorm, Rotary
 
@@ -83,16 +85,17 @@ class MTPHeads(nn.Module):
 
     @classmethod
     def from_tensors(
-        cls, config: ModelConfig, tensors: Mapping[str, torch.Tensor], source: str
+        cls, config: ModelConfig, tensors: Mapping[str, torch.Tensor | Fp8Weight], source: str
     ) -> MTPHeads | None:
-        """Heads from published `model.mtp.layers.k.*` tensors (None when there are none).
+        """Heads from published `model.mtp.layers.k.*` tensors (None when there are none); `Fp8Weight`
+        values stay FP8 (see fp8_linear).
 
         Every layer 0..n-1 must be complete with the expected shapes; a stray or missing tensor names
         itself and `source` (a silently half-loaded head would only show up as poor acceptance).
         """
         if not tensors:
             return None
-        by_layer: dict[int, dict[str, torch.Tensor]] = {}
+        by_layer: dict[int, dict[str, torch.Tensor | Fp8Weight]] = {}
         for name, tensor in tensors.items():
             parts = name.split(".")
             if parts[:3] != ["model", "mtp", "layers"] or len(parts) < 5 or not parts[3].isdigit():
@@ -120,7 +123,7 @@ class MTPHeads(nn.Module):
                     )
             for name in found.keys() - expected.keys():
                 raise CheckpointError(f"unexpected MTP tensor {_published(k, name)!r} in {source}")
-            layer.load_state_dict(found, strict=True, assign=True)
+            assign_weights(layer, found)
         return heads.eval()
 
 

@@ -9,7 +9,8 @@ and the "unseen prompt" row shows what the same heads do on a prompt they never 
 Greedy decoding runs without and with MTP (k = 1..3): tokens per CPU second (`time.process_time`, as
 bench_engine, so a shared machine skews both sides alike), whether the output is identical, the
 accepted length (tokens committed per verify step) with its histogram, and the draft/verify split
-(wall seconds). One torch thread, float32.
+(wall seconds), and the verify steps skipped by the adaptive draft length (`plain_steps`; `--fixed-k`
+always drafts k). One torch thread, float32.
 
     .venv/bin/python -m mimo_agent.evals.bench_mtp --distill-steps 150 --new-tokens 96
 """
@@ -60,13 +61,14 @@ def distilled_heads(
 
 
 def decode(
-    model: MiMoForCausalLM, heads: MTPHeads, prompt: list[int], tokens: int, steps: int
+    model: MiMoForCausalLM, heads: MTPHeads, prompt: list[int], tokens: int, steps: int, adaptive: bool
 ) -> tuple[GenerationResult, float]:
     """(result, decode tokens per CPU second after the first token, which comes from the prefill).
     A cold engine per run, so no run inherits another's caches."""
     engine = Engine(model, max_seq_len=len(prompt) + tokens + 8, mtp=heads)
     times: list[float] = []
-    for item in engine.generate(prompt, SamplingParams(max_new_tokens=tokens), mtp_steps=steps):
+    params = SamplingParams(max_new_tokens=tokens)
+    for item in engine.generate(prompt, params, mtp_steps=steps, mtp_adaptive=adaptive):
         times.append(time.process_time())
         if isinstance(item, GenerationResult):
             result = item
@@ -74,12 +76,12 @@ def decode(
 
 
 def compare(
-    model: MiMoForCausalLM, heads: MTPHeads, prompt: list[int], tokens: int, ks: list[int]
+    model: MiMoForCausalLM, heads: MTPHeads, prompt: list[int], tokens: int, ks: list[int], adaptive: bool
 ) -> dict[str, Any]:
-    plain, plain_tps = decode(model, heads, prompt, tokens, 0)
+    plain, plain_tps = decode(model, heads, prompt, tokens, 0, adaptive)
     runs = []
     for k in ks:
-        spec, tps = decode(model, heads, prompt, tokens, k)
+        spec, tps = decode(model, heads, prompt, tokens, k, adaptive)
         stats = spec.stats.speculation
         assert stats is not None
         runs.append(
@@ -114,6 +116,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--distill-steps", type=int, default=150)
     parser.add_argument("--lr", type=float, default=5e-3)
+    parser.add_argument("--fixed-k", action="store_true", help="always draft k (no adaptive draft length)")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
@@ -127,10 +130,16 @@ def main(argv: list[str] | None = None) -> None:
         "torch_threads": args.threads,
         "decode_clock": "process_time (CPU seconds); draft/verify seconds are wall time",
         "model": "bench_engine.mini_config() (~100M, random weights) + 3 self-distilled MTP heads",
+        "adaptive_draft_length": not args.fixed_k,
         "distill": distill,
-        "distilled_prompt": compare(model, heads, seen, args.new_tokens, args.k),
+        "distilled_prompt": compare(model, heads, seen, args.new_tokens, args.k, not args.fixed_k),
         "unseen_prompt": compare(
-            model, heads, random_prompt(model, args.context, seed=3), args.new_tokens, args.k
+            model,
+            heads,
+            random_prompt(model, args.context, seed=3),
+            args.new_tokens,
+            args.k,
+            not args.fixed_k,
         ),
     }
     print(json.dumps(report, indent=2))

@@ -50,6 +50,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "(default: one per MTP layer, off without them; 0 disables). Greedy output is unchanged; "
         "--json shows acceptance and draft/verify time under stats.speculation",
     )
+    parser.add_argument(
+        "--keep-fp8",
+        action="store_true",
+        help="keep an FP8 checkpoint's quantised weights FP8 in memory (about a quarter of float32, half "
+        "of bfloat16) and dequantise them per layer, and per chosen expert, as they are used; slower",
+    )
     parser.set_defaults(func=run)
 
 
@@ -69,7 +75,11 @@ def run(args: argparse.Namespace) -> int:
         raise CliError(str(exc)) from exc
     try:
         engine = Engine.from_pretrained(
-            args.model, dtype=getattr(torch, args.dtype), device=args.device, max_seq_len=args.max_seq_len
+            args.model,
+            dtype=getattr(torch, args.dtype),
+            device=args.device,
+            max_seq_len=args.max_seq_len,
+            keep_fp8=args.keep_fp8,
         )
         if engine.tokenizer is None:
             raise CliError(f"{args.model}: no tokenizer files, so a text prompt cannot be encoded")

@@ -12,6 +12,7 @@ from mimo_agent.cli import generate, model_info
 from mimo_agent.cli._common import CliError
 from mimo_agent.engine.engine import Engine
 from mimo_agent.engine.sampling import SamplingParams
+from tests.engine import checkpoint_writers as cw
 from tests.engine.tiny_models import save_tiny_chat
 
 
@@ -45,6 +46,17 @@ def test_generate_json_matches_the_engine(checkpoint: Path, capsys: pytest.Captu
     assert out["token_ids"] == expected.token_ids and out["text"] == expected.text
     assert out["stats"]["prompt_tokens"] == len(engine.tokenizer.encode("def add(a, b):"))
     assert set(out["stats"]) >= {"generated_tokens", "prefill_seconds", "decode_seconds", "tokens_per_second"}
+
+
+def test_generate_keep_fp8_gives_the_same_tokens(
+    checkpoint: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fp8 = cw.quantize_fp8(checkpoint, tmp_path / "fp8")
+    argv = ["generate", "--model", str(fp8), "--max-new-tokens", "12", "--json", "def add(a, b):"]
+    assert invoke(argv) == 0
+    dequantised = json.loads(capsys.readouterr().out)
+    assert invoke([*argv, "--keep-fp8"]) == 0
+    assert json.loads(capsys.readouterr().out)["token_ids"] == dequantised["token_ids"]
 
 
 def test_generate_streams_text_in_chat_mode(checkpoint: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -47,7 +47,8 @@ def test_mtp_steps_show_in_json_stats_and_keep_greedy_output(
     spec = two["stats"]["speculation"]
     assert spec["draft_tokens"] == 2 and spec["steps"] > 0
     assert set(spec) >= {"accepted_length", "accepted_length_histogram", "draft_seconds", "verify_seconds"}
-    assert sum(int(n) * c for n, c in spec["accepted_length_histogram"].items()) == 23
+    # adaptive drafting (the default) may decode some tokens plainly
+    assert sum(int(n) * c for n, c in spec["accepted_length_histogram"].items()) + spec["plain_steps"] == 23
 
 
 def test_too_many_mtp_steps_is_a_one_line_error(checkpoint: Path) -> None:

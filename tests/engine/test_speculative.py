@@ -17,7 +17,7 @@ from mimo_agent.engine.mtp import MTPHeads
 from mimo_agent.engine.mtp_draft import MTPDrafter
 from mimo_agent.engine.mtp_training import distill_samples, self_distill, target_hidden
 from mimo_agent.engine.sampling import Sampler, SamplingParams
-from mimo_agent.engine.speculative import accept_or_resample, speculative_decode
+from mimo_agent.engine.speculative import DraftPolicy, SpeculativeStep, accept_or_resample, speculative_decode
 from mimo_agent.toolcalls.grammar import GrammarCompiler
 from mimo_agent.toolcalls.logits_processor import GrammarLogitsProcessor
 from tests.engine.conftest import engine_twin
@@ -55,13 +55,16 @@ def run(
     prompt: list[int] = PROMPTS[0],
     params: SamplingParams | None = None,
     processors: tuple = (),
+    adaptive: bool = False,
 ) -> tuple[Engine, GenerationResult]:
+    """Fixed k unless `adaptive`: these tests exercise drafting and rollback at every step."""
     engine = Engine(model, max_seq_len=256, mtp=heads)
     result = engine.complete(
         prompt,
         params=params or SamplingParams(max_new_tokens=NEW),
         logits_processors=processors,
         mtp_steps=steps,
+        mtp_adaptive=adaptive,
     )
     return engine, result
 
@@ -82,6 +85,66 @@ def test_greedy_output_is_plain_greedy_token_for_token(
     assert sum(n * c for n, c in enumerate(stats.histogram)) == NEW - 1  # the first token comes from prefill
     if drafts == "distilled":
         assert stats.accepted_length > 1.2  # drafts are accepted, so the accept path is exercised
+
+
+@pytest.mark.parametrize("drafts", ["random", "distilled"])
+def test_adaptive_draft_length_keeps_greedy_output(
+    twin: MiMoForCausalLM, distilled: MTPHeads, drafts: str
+) -> None:
+    heads, prompt = (distilled, PROMPTS[0]) if drafts == "distilled" else (random_heads(twin), MIXED)
+    _, plain = run(twin, heads, 0, prompt)
+    _, spec = run(twin, heads, 3, prompt, adaptive=True)
+    assert spec.token_ids == plain.token_ids
+    stats = spec.stats.speculation
+    assert sum(n * c for n, c in enumerate(stats.histogram)) + stats.plain_steps == NEW - 1
+    if drafts == "distilled":
+        assert stats.accepted_length > 1.5 and stats.plain_steps < NEW // 4  # good drafts keep k up
+    else:
+        assert stats.plain_steps > NEW // 2  # rejected drafts turn drafting off …
+        assert stats.steps > 1  # … after which it probes again
+
+
+def test_random_heads_cost_little_more_than_plain_decoding(twin: MiMoForCausalLM) -> None:
+    """The work behind the bench's "no slower than ~0.9× plain decoding" with drafts that never agree
+    (timings belong in evals/bench_mtp.py): few drafts are made and few extra positions verified, so
+    the extra cost is a few head runs and verified positions per hundred tokens."""
+    _, spec = run(twin, random_heads(twin), 3, PROMPTS[2], adaptive=True)
+    stats = spec.stats.speculation
+    assert stats.drafted <= 0.15 * NEW  # vs 3 per token with fixed k = 3
+    assert stats.steps + stats.plain_steps <= NEW  # never more target forwards than plain decoding
+
+
+def policy_step(drafted: int, accepted: int) -> SpeculativeStep:
+    return SpeculativeStep(list(range(accepted + 1)), drafted, 0.0, 0.0)
+
+
+def test_draft_policy_shrinks_to_plain_decoding_probes_and_grows_back() -> None:
+    policy = DraftPolicy(3)
+    assert policy.next_steps() == 3  # optimistic start: every head
+    seen = []
+    for _ in range(6):
+        steps = policy.next_steps()
+        seen.append(steps)
+        if steps:
+            policy.record(policy_step(steps, 0))
+        else:
+            policy.record_plain()
+    assert seen[0] == 3 and seen[-1] == 0 and seen == sorted(seen, reverse=True)
+    for gap in (8, 16, 32, 64, 64):  # failed probes back off
+        for _ in range(gap - policy.plain_run):
+            assert policy.next_steps() == 0
+            policy.record_plain()
+        assert policy.next_steps() == 1  # a probe
+        policy.record(policy_step(1, 0))
+    for _ in range(64):
+        assert policy.next_steps() == 0
+        policy.record_plain()
+    rounds = 0
+    while policy.next_steps() < 3:
+        steps = max(1, policy.next_steps())
+        policy.record(policy_step(steps, steps))  # every draft accepted
+        rounds += 1
+    assert rounds <= 12  # agreeing drafts bring every head back within a dozen steps
 
 
 def test_distilled_heads_reach_accepted_length_above_1_5(twin: MiMoForCausalLM, distilled: MTPHeads) -> None:
