@@ -39,6 +39,7 @@ class ModelSettings(_Section):
     temperature: float = Field(0.3, ge=0.0)
     top_p: float = Field(0.95, gt=0.0, le=1.0)
     enable_thinking: bool = False
+    keep_fp8: bool = Field(False, description="keep an FP8 checkpoint's weights FP8 in memory (embedded)")
     tool_format: Literal["xml", "json"] = "xml"
     tool_choice: Literal["auto", "required"] = Field(
         "auto", description="'required' makes the grammar demand a tool call every turn (local backends)"

@@ -42,7 +42,9 @@ class EmbeddedBackend:
         try:
             # The KV cache is allocated up front: no larger than the model can address.
             limit = ModelConfig.from_file(path).max_position_embeddings
-            engine = Engine.from_pretrained(path, max_seq_len=min(settings.context_window, limit))
+            engine = Engine.from_pretrained(
+                path, max_seq_len=min(settings.context_window, limit), keep_fp8=settings.keep_fp8
+            )
         except EngineError as exc:
             raise BackendError(str(exc)) from exc
         return cls(engine, settings)

@@ -41,6 +41,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--max-body-mb", type=float, default=8.0, metavar="MB", help="largest request body")
     parser.add_argument("--dtype", choices=DTYPES, default="float32", help="weight and activation dtype")
     parser.add_argument("--device", default="cpu", help="torch device, e.g. cpu or cuda:0")
+    parser.add_argument(
+        "--keep-fp8", action="store_true", help="keep an FP8 checkpoint's weights FP8 in memory (dequantised per use)"
+    )
     parser.add_argument("--threads", type=int, default=None, metavar="N", help="torch CPU threads")
     parser.add_argument("--log-level", default="warning", choices=["debug", "info", "warning", "error"])
     parser.set_defaults(func=run)
@@ -64,7 +67,11 @@ def run(args: argparse.Namespace) -> int:
         torch.set_num_threads(args.threads)
     try:
         engine = Engine.from_pretrained(
-            args.model, dtype=getattr(torch, args.dtype), device=args.device, max_seq_len=args.max_seq_len
+            args.model,
+            dtype=getattr(torch, args.dtype),
+            device=args.device,
+            max_seq_len=args.max_seq_len,
+            keep_fp8=args.keep_fp8,
         )
         service = ChatService(engine, args.served_model_name or args.model.resolve().name)
     except EngineError as exc:
