@@ -7,6 +7,7 @@ cache between turns, so the agent's append-only history is only prefilled where 
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -33,6 +34,7 @@ class EmbeddedBackend:
         self.settings = settings
         self.tokenizer = engine.tokenizer
         self.grammars = GrammarCompiler.from_tokenizer(self.tokenizer.hf, vocab_size=engine.config.vocab_size)
+        self._last_prompt: tuple[str, list[int]] | None = None  # (conversation key, prompt ids)
 
     @classmethod
     def from_settings(cls, settings: ModelSettings) -> EmbeddedBackend:
@@ -50,8 +52,12 @@ class EmbeddedBackend:
         return cls(engine, settings)
 
     def _prompt(self, messages: Sequence[Message], tools: Sequence[ToolDef]) -> list[int]:
+        # The loop counts tokens and then completes the same conversation: render and encode it once.
+        key = json.dumps([list(messages), [t.name for t in tools]], sort_keys=True, default=str)
+        if self._last_prompt is not None and self._last_prompt[0] == key:
+            return self._last_prompt[1]
         try:
-            return self.tokenizer.encode_chat(
+            ids = self.tokenizer.encode_chat(
                 list(messages),
                 [t.to_openai() for t in tools] or None,
                 add_generation_prompt=True,
@@ -59,6 +65,8 @@ class EmbeddedBackend:
             )
         except EngineError as exc:
             raise BackendError(f"cannot render the conversation: {exc}") from exc
+        self._last_prompt = (key, ids)
+        return ids
 
     def count_tokens(self, messages: Sequence[Message], tools: Sequence[ToolDef]) -> int:
         return len(self._prompt(messages, tools))
