@@ -14,6 +14,7 @@ from typing import Any
 
 import json_repair
 from jsonschema import Draft202012Validator
+from referencing.exceptions import Unresolvable
 
 _NUMERIC = ("integer", "number")
 
@@ -24,7 +25,14 @@ def same_value(a: Any, b: Any) -> bool:
 
 
 def is_valid(value: Any, schema: dict[str, Any] | None) -> bool:
-    return not schema or Draft202012Validator(schema).is_valid(value)
+    """Whether `value` fits `schema`; a sub-schema whose recursive `$ref` points outside it counts as a
+    fit here, and the whole-call validator judges it against the full schema."""
+    if not schema:
+        return True
+    try:
+        return Draft202012Validator(schema).is_valid(value)
+    except Unresolvable:
+        return True
 
 
 def branches(schema: dict[str, Any]) -> list[dict[str, Any]]:

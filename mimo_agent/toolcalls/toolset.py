@@ -9,6 +9,7 @@ from typing import Any
 
 from mimo_agent.toolcalls.definition import ToolDef
 from mimo_agent.toolcalls.dialect import to_json_schema
+from mimo_agent.toolcalls.refs import inline_refs
 
 
 class ToolSpecError(ValueError):
@@ -65,14 +66,14 @@ def resolve_name(raw: str, candidates: Iterable[str], rule: str) -> Resolved:
 
 def _tool_entry(tool: Any) -> tuple[str, dict[str, Any]]:
     if isinstance(tool, ToolDef):
-        return tool.name, to_json_schema(tool.parameters)
+        return tool.name, to_json_schema(inline_refs(tool.parameters))
     if isinstance(tool, Mapping):
         fn = tool.get("function", tool)
         if isinstance(fn, Mapping) and isinstance(fn.get("name"), str):
             params = fn.get("parameters") or {"type": "object", "properties": {}}
             if not isinstance(params, Mapping):
                 raise ToolSpecError(f"tool {fn['name']!r}: 'parameters' must be a JSON Schema object")
-            return fn["name"], to_json_schema(dict(params))
+            return fn["name"], to_json_schema(inline_refs(dict(params)))
     raise ToolSpecError(f"expected a ToolDef or an OpenAI tool object with function.name, got {tool!r:.80}")
 
 
