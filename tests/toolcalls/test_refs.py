@@ -26,11 +26,15 @@ class Node(BaseModel):
 
 
 def _tools(model: type[BaseModel]) -> ToolSet:
-    return ToolSet([{"type": "function", "function": {"name": "plan", "parameters": model.model_json_schema()}}])
+    return ToolSet(
+        [{"type": "function", "function": {"name": "plan", "parameters": model.model_json_schema()}}]
+    )
 
 
 def _call(value: str, tools: ToolSet):
-    text = f"<tool_call>\n<function=plan>\n<parameter=items>\n{value}\n</parameter>\n</function>\n</tool_call>"
+    text = (
+        f"<tool_call>\n<function=plan>\n<parameter=items>\n{value}\n</parameter>\n</function>\n</tool_call>"
+    )
     (call,) = parse(text, tools, "xml").calls
     return call
 
@@ -49,7 +53,9 @@ def test_a_wrong_value_inside_a_referenced_model_is_reported_not_raised() -> Non
 
 
 def test_recursive_refs_keep_their_definitions_and_still_validate() -> None:
-    schema = inline_refs({"$defs": {"Node": Node.model_json_schema()["$defs"]["Node"]}, "$ref": "#/$defs/Node"})
+    schema = inline_refs(
+        {"$defs": {"Node": Node.model_json_schema()["$defs"]["Node"]}, "$ref": "#/$defs/Node"}
+    )
     assert schema["properties"]["children"]["items"] == {"$ref": "#/$defs/Node"}
     assert "Node" in schema["$defs"]
     tools = ToolSet([{"type": "function", "function": {"name": "plan", "parameters": {
