@@ -114,18 +114,19 @@ class MTPHeads(nn.Module):
             for name, shape in expected.items():
                 if name not in found:
                     raise CheckpointError(
-                        f"tensor {_published(k, name)!r} (shape {list(shape)}) missing from {source}"
+                        f"tensor {published_name(k, name)!r} (shape {list(shape)}) missing from {source}"
                     )
                 if tuple(found[name].shape) != shape:
                     raise CheckpointError(
-                        f"tensor {_published(k, name)!r} in {source} has shape {list(found[name].shape)}, "
+                        f"tensor {published_name(k, name)!r} in {source} has shape {list(found[name].shape)}, "
                         f"expected {list(shape)}"
                     )
             for name in found.keys() - expected.keys():
-                raise CheckpointError(f"unexpected MTP tensor {_published(k, name)!r} in {source}")
+                raise CheckpointError(f"unexpected MTP tensor {published_name(k, name)!r} in {source}")
             assign_weights(layer, found)
         return heads.eval()
 
 
-def _published(layer: int, name: str) -> str:
+def published_name(layer: int, name: str) -> str:
+    """The checkpoint name of MTP layer `layer`'s tensor `name` (its in-memory name)."""
     return f"{MTP_PREFIX}{layer}." + (_PUBLISHED_SINK if name == "self_attn.sinks" else name)

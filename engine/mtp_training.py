@@ -28,11 +28,13 @@ def mtp_loss(
     hidden: torch.Tensor,
     ids: torch.Tensor,
     first_target: int = 0,
+    scored: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """Mean over heads of the cross-entropy of head k on ids[t+k+2] given (hidden[t], ids[t+k+1]).
 
     hidden: (T, D) target hiddens for ids (T,). Targets before index `first_target` (e.g. a random
-    prompt nobody can predict) are not scored, though their positions still feed the attention.
+    prompt nobody can predict) are not scored, though their positions still feed the attention; with
+    `scored` (T,) bool, only target tokens marked True are (an agent's own turns, not tool output).
     """
     length = ids.shape[0]
     losses = []
@@ -45,7 +47,11 @@ def mtp_loss(
         normed = heads.run(k, hidden[:n], ids[k + 1 : k + 1 + n], 0, cache, embed)  # (n, D)
         labels = ids[k + 2 : k + 2 + n].clone()  # (n,)
         labels[: max(0, first_target - k - 2)] = -100
-        losses.append(F.cross_entropy(lm_head(normed).float(), labels, ignore_index=-100))
+        if scored is not None:
+            labels[~scored[k + 2 : k + 2 + n]] = -100
+        keep = labels != -100  # the head's logits are computed only where they are scored
+        if keep.any():
+            losses.append(F.cross_entropy(lm_head(normed[keep]).float(), labels[keep]))
     if not losses:
         raise ValueError(f"a sequence of {length} tokens is too short to score any MTP head")
     return torch.stack(losses).mean()

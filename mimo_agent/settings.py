@@ -1,4 +1,8 @@
-"""Agent settings from four layers: project `.mimo-agent.toml`, user config, environment, flags (later wins).
+"""Agent settings from five layers: the checkpoint's `mimo-agent.toml`, project `.mimo-agent.toml`, user
+config, environment, flags (later wins).
+
+A checkpoint directory may carry the settings its model was trained to run with (the tools it knows, a
+fixed prompt date); they are the lowest layer, read from the `model.path` the other layers settle on.
 
 Each layer is a nested dict of `section -> key -> value`; they are merged key by key and validated once
 with pydantic, so a bad key or value is reported with the file (or variable) it came from.
@@ -6,6 +10,7 @@ with pydantic, so a bad key or value is reported with the file (or variable) it 
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import tomllib
 from collections.abc import Mapping
@@ -16,6 +21,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 PROJECT_FILE = ".mimo-agent.toml"
+CHECKPOINT_FILE = "mimo-agent.toml"  # inside a checkpoint directory
 ENV_PREFIX = "MIMO_AGENT_"
 
 
@@ -61,6 +67,9 @@ class PermissionSettings(_Section):
 
 
 class ContextSettings(_Section):
+    date: dt.date | None = Field(
+        None, description="date the system prompt states (YYYY-MM-DD); default today, fix it for repeatable runs"
+    )
     compaction_threshold: float = Field(0.8, gt=0.0, le=1.0, description="share of the budget that triggers it")
     keep_recent_turns: int = Field(6, ge=1)
     observation_max_tokens: int = Field(6_000, gt=0)
@@ -69,6 +78,9 @@ class ContextSettings(_Section):
 class ToolSettings(_Section):
     bash_timeout: float = Field(120.0, gt=0.0)
     max_output_chars: int = Field(30_000, gt=0)
+    enabled: list[str] | None = Field(
+        None, description="offer only these tools (names, prompt order kept); default all; `finish` always"
+    )
 
 
 class Settings(_Section):
@@ -153,6 +165,10 @@ def load_settings(
     layers.append(("environment", _env_layer(environ)))
     layers.append(("command line", {k: dict(v) for k, v in (flags or {}).items()}))
     merged, sources = _merge(layers)
+    model_path = merged.get("model", {}).get("path")
+    if isinstance(model_path, str) and (Path(model_path) / CHECKPOINT_FILE).is_file():
+        checkpoint = Path(model_path) / CHECKPOINT_FILE
+        merged, sources = _merge([(str(checkpoint), _read_toml(checkpoint)), *layers])
     try:
         settings = Settings.model_validate(merged)
     except ValidationError as exc:

@@ -68,3 +68,26 @@ def test_config_show_cli(tmp_path: Path, capsys, monkeypatch) -> None:
     (tmp_path / ".mimo-agent.toml").write_text("[permissions]\nmode = 'never'\n")
     assert main(["config", "show", "--repo", str(tmp_path)]) == 2
     assert "permissions.mode" in capsys.readouterr().err
+
+
+def test_a_checkpoint_carries_its_own_settings_as_the_lowest_layer(tmp_path: Path) -> None:
+    checkpoint = tmp_path / "ckpt"
+    checkpoint.mkdir()
+    (checkpoint / "mimo-agent.toml").write_text(
+        '[tools]\nenabled = ["read_file", "bash"]\n[context]\ndate = 2026-01-01\n[model]\ntemperature = 0.0\ntop_p = 0.5\n'
+    )
+    (tmp_path / ".mimo-agent.toml").write_text("[model]\ntop_p = 0.9\n")
+    loaded = load_settings(tmp_path, flags={"model": {"path": str(checkpoint)}}, environ=_env(tmp_path))
+    s = loaded.settings
+    assert s.tools.enabled == ["read_file", "bash"]
+    assert s.context.date.isoformat() == "2026-01-01"
+    assert s.model.temperature == 0.0  # from the checkpoint
+    assert s.model.top_p == 0.9  # the project file beats the checkpoint
+    assert loaded.sources["tools.enabled"].endswith("mimo-agent.toml")
+    assert load_settings(tmp_path, environ=_env(tmp_path)).settings.tools.enabled is None  # no model.path
+
+
+def test_a_bad_checkpoint_setting_names_the_checkpoint_file(tmp_path: Path) -> None:
+    (tmp_path / "mimo-agent.toml").write_text("[context]\ndate = 'soon'\n")
+    with pytest.raises(SettingsError, match=r"mimo-agent\.toml: context\.date"):
+        load_settings(tmp_path / "nowhere", flags={"model": {"path": str(tmp_path)}}, environ=_env(tmp_path))

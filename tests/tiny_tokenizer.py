@@ -10,19 +10,12 @@ from __future__ import annotations
 import functools
 from pathlib import Path
 
-from tokenizers import AddedToken, Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, trainers
+from tokenizers import Tokenizer
 from transformers import PreTrainedTokenizerFast
 
-from mimo_agent.engine.tokenizer import packaged_chat_template
+from mimo_agent.evals.tiny_model.tokenizer import as_transformers, byte_level_bpe
 
 BPE_VOCAB_SIZE = 1024
-CONTROL_TOKENS = ("<|endoftext|>", "<|im_start|>", "<|im_end|>")
-MARKUP_TOKENS = ("<think>", "</think>", "<tool_call>", "</tool_call>", "<tool_response>", "</tool_response>")
-# Qwen2's pre-tokenizer split: contractions, words, single digits, punctuation runs, newlines, spaces.
-SPLIT_PATTERN = (
-    r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*"
-    r"|\s*[\r\n]+|\s+(?!\S)|\s+"
-)
 
 CORPUS = """\
 You are MiMo, a helpful AI assistant engineered by Xiaomi.
@@ -94,37 +87,13 @@ Café naïve résumé — “quotes” ‘single’ … 中文测试 你好，�
 
 @functools.lru_cache(maxsize=1)
 def _tokenizer_json() -> str:
-    """Train once per process; the trainer is deterministic for a fixed corpus and vocab size."""
-    tokenizer = Tokenizer(models.BPE())
-    tokenizer.normalizer = normalizers.NFC()
-    tokenizer.pre_tokenizer = pre_tokenizers.Sequence(
-        [
-            pre_tokenizers.Split(Regex(SPLIT_PATTERN), behavior="isolated"),
-            pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False),
-        ]
-    )
-    tokenizer.decoder = decoders.ByteLevel()
-    trainer = trainers.BpeTrainer(
-        vocab_size=BPE_VOCAB_SIZE,
-        min_frequency=2,
-        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
-        show_progress=False,
-    )
-    tokenizer.train_from_iterator([CORPUS] * 4, trainer=trainer)
-    tokenizer.add_special_tokens([AddedToken(t, special=True, normalized=False) for t in CONTROL_TOKENS])
-    tokenizer.add_tokens([AddedToken(t, special=False, normalized=False) for t in MARKUP_TOKENS])
-    return tokenizer.to_str()
+    """Train once per process (the demo model's recipe, on this corpus); deterministic for a fixed corpus."""
+    return byte_level_bpe([CORPUS] * 4, BPE_VOCAB_SIZE).to_str()
 
 
 def build_tiny_tokenizer(directory: Path) -> PreTrainedTokenizerFast:
     """Write the tiny tokenizer (with the MiMo chat template) into `directory` and return it."""
-    tokenizer = PreTrainedTokenizerFast(
-        tokenizer_object=Tokenizer.from_str(_tokenizer_json()),
-        eos_token="<|im_end|>",
-        pad_token="<|endoftext|>",
-        clean_up_tokenization_spaces=False,
-    )
-    tokenizer.chat_template = packaged_chat_template()
+    tokenizer = as_transformers(Tokenizer.from_str(_tokenizer_json()))
     Path(directory).mkdir(parents=True, exist_ok=True)
     tokenizer.save_pretrained(directory)
     return tokenizer

@@ -22,11 +22,12 @@ from mimo_agent.agent import events as ev
 from mimo_agent.agent.outcome import OutcomeKind
 from mimo_agent.agent.runner import RunRequest, prepare_run
 from mimo_agent.evals.tasks.runner import run_test_cmd
+from mimo_agent.evals.tiny_model.agent_profile import agent_flags
 from mimo_agent.evals.tiny_model.expert import ExpertBackend
 from mimo_agent.evals.tiny_model.gold import gold_edits
 from mimo_agent.evals.tiny_model.solver import Case, Solver
 
-FLAGS = {"permissions": {"mode": "yolo"}, "budgets": {"max_steps": 30}}
+FLAGS = {**agent_flags(), "permissions": {"mode": "yolo"}, "budgets": {"max_steps": 30}}
 PASSED = "PASSED"
 GIT_TIMEOUT = 60.0
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from mimo_agent.agent.runner import agent_tools
+from mimo_agent.evals.tiny_model.agent_profile import agent_flags
 from mimo_agent.evals.tiny_model.token_stats import grammar_acceptance, token_counts
 from mimo_agent.evals.tiny_model.tokenizer import DEFAULT_VOCAB_SIZE, save_tokenizer, train_tokenizer
 from mimo_agent.evals.tiny_model.trajectories import read_trajectories
@@ -42,7 +43,7 @@ def build(
     tokenizer = train_tokenizer(training_texts(rows, tasks_dir), vocab_size, call_tokens)
     seconds = time.monotonic() - started
     save_tokenizer(tokenizer, out_dir)
-    tools = [tool.to_openai() for tool in agent_tools()]
+    tools = [tool.to_openai() for tool in agent_tools(agent_flags()["tools"]["enabled"])]
     stats = {
         "vocab_size": vocab_size,
         "len_tokenizer": len(tokenizer),

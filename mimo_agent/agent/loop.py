@@ -75,14 +75,14 @@ class Agent:
         self._budgets = BudgetTracker(self.settings.budgets)
         self._loops = LoopDetector(repeats=self.settings.budgets.max_repeated_calls)
         if not self.messages:
-            self.messages.append({"role": "system", "content": system_prompt(self.workspace)})
+            self.messages.append({"role": "system", "content": system_prompt(self.workspace, self.settings.context.date)})
         self.messages.append({"role": "user", "content": task_prompt(task)})
         self._trajectory.info = {
             "task": task,
             "workspace": str(self.workspace),
             "backend": self.backend.name,
             "base_commit": base_commit,
-            "settings": self.settings.model_dump(),
+            "settings": self.settings.model_dump(mode="json"),
         }
         self._emit(ev.RunStarted(task=task, workspace=str(self.workspace), backend=self.backend.name, base_commit=base_commit))
         started = time.monotonic()

@@ -6,7 +6,7 @@ Drivers (fix-issue, the TUI, the SWE-bench harness) describe what they want in a
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,9 +18,10 @@ from mimo_agent.agent.permissions import Approver, HeadlessApprover, PermissionP
 from mimo_agent.agent.sessions import SessionWriter
 from mimo_agent.backends.base import Backend, BackendError, Message
 from mimo_agent.backends.factory import make_backend
-from mimo_agent.settings import Settings, load_settings
+from mimo_agent.settings import Settings, SettingsError, load_settings
 from mimo_agent.toolcalls.definition import ToolDef
 from mimo_agent.tools.context import ToolConfig, ToolContext
+from mimo_agent.tools.finish import FINISH
 from mimo_agent.tools.git import GitRepo
 from mimo_agent.tools.registry import default_tools
 from mimo_agent.tools.repo_map import REPO_MAP
@@ -63,10 +64,21 @@ class RunResult:
     steps: int = 0
 
 
-def agent_tools() -> list[ToolDef]:
-    """The tools the model sees, in prompt order."""
+def agent_tools(enabled: Sequence[str] | None = None) -> list[ToolDef]:
+    """The tools the model sees, in prompt order: all, or those `enabled` names (plus `finish`).
+
+    A small or specialised model is best offered only the tools it was trained with: every definition
+    costs prompt tokens on every step. An unknown name is a SettingsError that lists the known ones.
+    """
     tools = default_tools()
-    return [*tools[:3], REPO_MAP, *tools[3:]]
+    tools = [*tools[:3], REPO_MAP, *tools[3:]]
+    if enabled is None:
+        return tools
+    known = [tool.name for tool in tools]
+    unknown = [name for name in enabled if name not in known]
+    if unknown:
+        raise SettingsError(f"tools.enabled: unknown tool(s) {', '.join(unknown)} (known: {', '.join(known)})")
+    return [tool for tool in tools if tool.name in enabled or tool.name == FINISH.name]
 
 
 def prepare_run(
@@ -99,7 +111,7 @@ def prepare_run(
         session = SessionWriter(request.session_path, {"workspace": str(workspace), "backend": backend.name})
     agent = Agent(
         backend=backend,
-        tools=agent_tools(),
+        tools=agent_tools(settings.tools.enabled),
         tool_context=context,
         workspace=workspace,
         settings=settings,

@@ -32,7 +32,7 @@ def _show(args: argparse.Namespace) -> int:
         loaded = load_settings(args.repo)
     except SettingsError as exc:
         raise CliError(str(exc)) from exc
-    data = loaded.settings.model_dump()
+    data = loaded.settings.model_dump(mode="json")
     if args.json:
         print(json.dumps({"settings": data, "sources": loaded.sources}, indent=2))
         return 0

@@ -22,6 +22,8 @@ import torch
 from safetensors import safe_open
 from safetensors.torch import save_file
 
+from mimo_agent.engine.export import hub_config, hub_name, stays_float32, unfuse_experts
+
 FP8_MAX = torch.finfo(torch.float8_e4m3fn).max  # 448
 QUANTISED_MODULES = {"q_proj", "k_proj", "v_proj", "gate_proj", "up_proj", "down_proj"}
 INDEX_FILE = "model.safetensors.index.json"
@@ -79,48 +81,6 @@ def shard(src: Path, dst: Path, n_shards: int = 3) -> Path:
     return write_checkpoint(dst, config, tensors, src, n_shards)
 
 
-def hub_config(config: dict[str, Any]) -> dict[str, Any]:
-    """transformers' config.json spelling → the published hub spelling (remote-code field names)."""
-    if "hybrid_layer_pattern" in config:
-        return dict(config)
-    rope = config["rope_parameters"]
-    hub = {
-        k: v
-        for k, v in config.items()
-        if k
-        not in {
-            "layer_types",
-            "mlp_layer_types",
-            "rope_parameters",
-            "rms_norm_eps",
-            "dtype",
-            "sliding_window",
-        }
-    }
-    hub.update(
-        hybrid_layer_pattern=[0 if t == "full_attention" else 1 for t in config["layer_types"]],
-        moe_layer_freq=[0 if t == "dense" else 1 for t in config["mlp_layer_types"]],
-        layernorm_epsilon=config["rms_norm_eps"],
-        rope_theta=rope["full_attention"]["rope_theta"],
-        swa_rope_theta=rope["sliding_attention"]["rope_theta"],
-        partial_rotary_factor=rope["full_attention"]["partial_rotary_factor"],
-        swa_num_attention_heads=config["num_attention_heads"],
-        swa_num_key_value_heads=2 * config["num_key_value_heads"],
-        swa_head_dim=config["head_dim"],
-        swa_v_head_dim=config["v_head_dim"],
-        sliding_window=config["sliding_window_size"],
-        attention_chunk_size=config["sliding_window_size"],
-        add_swa_attention_sink_bias=True,
-        add_full_attention_sink_bias=False,
-        n_shared_experts=None,
-        scoring_func="sigmoid",
-        topk_method="noaux_tc",
-        routed_scaling_factor=None,
-        torch_dtype=config.get("dtype", "float32"),
-    )
-    return hub
-
-
 def mtp_tensors(hub: dict[str, Any], n_layers: int = 3, seed: int = 0) -> dict[str, torch.Tensor]:
     """Random `model.mtp.layers.k.*` tensors with the published names, shapes scaled to the config."""
     g = torch.Generator().manual_seed(seed)
@@ -155,17 +115,12 @@ def to_hub_layout(
     """`dtype=torch.bfloat16` stores like the published checkpoint: BF16, but the router and its bias F32."""
     config, tensors = read_checkpoint(src)
     hub = hub_config(config)
-    out = {_hub_name(name): t for name, t in unfuse_experts(tensors).items()}
+    out = {hub_name(name): t for name, t in unfuse_experts(tensors).items()}
     out.update(mtp_tensors(hub, mtp_layers, seed))
     if dtype != torch.float32:
-        out = {name: t if _router(name) else t.to(dtype) for name, t in out.items()}
+        out = {name: t if stays_float32(name) else t.to(dtype) for name, t in out.items()}
         hub["torch_dtype"] = str(dtype).removeprefix("torch.")
     return write_checkpoint(dst, hub, out, src)
-
-
-def _router(name: str) -> bool:
-    parts = name.split(".")
-    return (parts[-2:] == ["gate", "weight"] and parts[-3] == "mlp") or parts[-1] == "e_score_correction_bias"
 
 
 def to_fused_layout(src: Path, dst: Path) -> Path:
@@ -261,36 +216,11 @@ def _global_layers(config: dict[str, Any]) -> set[int]:
     return {i for i, kind in enumerate(config["layer_types"]) if kind == "full_attention"}
 
 
-def _hub_name(name: str) -> str:
-    parts = name.split(".")
-    if parts[:2] == ["model", "layers"] and parts[-2:] == ["self_attn", "sinks"]:
-        return ".".join([*parts[:-1], "attention_sink_bias"])
-    return name
-
-
 def _memory_name(name: str) -> str:
     parts = name.split(".")
     if parts[:2] == ["model", "layers"] and parts[-2:] == ["self_attn", "attention_sink_bias"]:
         return ".".join([*parts[:-1], "sinks"])
     return name
-
-
-def unfuse_experts(tensors: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-    """Fused [E, 2I, H] / [E, H, I] experts → one tensor per expert and projection."""
-    out: dict[str, torch.Tensor] = {}
-    for name, t in tensors.items():
-        parts = name.split(".")
-        if parts[-3:-1] == ["mlp", "experts"] and parts[-1] == "gate_up_proj":
-            half = t.shape[1] // 2
-            for e in range(t.shape[0]):
-                out[".".join([*parts[:-1], str(e), "gate_proj", "weight"])] = t[e, :half].clone()
-                out[".".join([*parts[:-1], str(e), "up_proj", "weight"])] = t[e, half:].clone()
-        elif parts[-3:-1] == ["mlp", "experts"] and parts[-1] == "down_proj":
-            for e in range(t.shape[0]):
-                out[".".join([*parts[:-1], str(e), "down_proj", "weight"])] = t[e].clone()
-        else:
-            out[name] = t
-    return out
 
 
 def fuse_experts(tensors: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:

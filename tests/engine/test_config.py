@@ -10,8 +10,8 @@ import pytest
 
 from mimo_agent.engine.config import GLOBAL, SLIDING, ModelConfig
 from mimo_agent.engine.errors import ConfigError
+from mimo_agent.engine.export import hub_config
 from mimo_agent.evals.bench_engine import MIMO_V2_FLASH_CONFIG
-from tests.engine.checkpoint_writers import hub_config
 from tests.engine.tiny_models import save_tiny, tiny_model
 
 

@@ -11,7 +11,8 @@ import pytest
 from mimo_agent.engine.detokenizer import IncrementalDetokenizer
 from mimo_agent.engine.errors import CheckpointError, ConfigError
 from mimo_agent.engine.tokenizer import EngineTokenizer, packaged_chat_template
-from tests.tiny_tokenizer import CONTROL_TOKENS, MARKUP_TOKENS, build_tiny_tokenizer
+from mimo_agent.evals.tiny_model.tokenizer import CONTROL_TOKENS, MARKUP_TOKENS
+from tests.tiny_tokenizer import build_tiny_tokenizer
 
 # Pieces for random text: ASCII, accented Latin, CJK, Hangul, Cyrillic, emoji (4-byte, skin tone, ZWJ family).
 PIECES = [
