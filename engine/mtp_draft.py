@@ -99,8 +99,9 @@ class MTPDrafter:
         drafts: list[int] = []
         for k in range(min(steps, len(self.rings))):
             normed = self._run(k, self.done[k], last + 1, tokens, drafts)
-            # positions after last - k read drafts: provisional, rewritten next step
-            self.done[k] = max(0, last - k + 1)
+            # positions after last - k read drafts: provisional, rewritten next step (after a restart there
+            # may be fewer hiddens than heads: then every position the layer holds is provisional)
+            self.done[k] = max(self.hidden_start, last - k + 1)
             proposal = propose(self.lm_head(normed[-1]).float())
             if proposal is None:
                 break

@@ -194,6 +194,38 @@ def decode_compare(
     }
 
 
+def stream_bandwidth(megabytes: int = 256, repeats: int = 5) -> float:
+    """Bytes per CPU second a float32 matrix-vector product streams (the best of `repeats`): the memory
+    roofline that batch-one decoding cannot beat."""
+    rows = megabytes * 2**20 // 4 // 4096
+    matrix, vector = torch.randn(rows, 4096), torch.randn(4096)
+    best = float("inf")
+    for _ in range(repeats):
+        clock = time.process_time()
+        torch.mv(matrix, vector)
+        best = min(best, time.process_time() - clock)
+    return matrix.numel() * 4 / best
+
+
+def roofline(config: ModelConfig, decode: list[dict[str, Any]]) -> dict[str, Any]:
+    """Decode speed if every active weight byte were streamed once per token at the measured bandwidth,
+    and how close each side comes (the embedding is one row per token, so it is not counted)."""
+    _, active = config.parameter_counts()
+    active_bytes = (active - config.vocab_size * config.hidden_size) * 4  # float32; the lm_head stays in
+    bandwidth = stream_bandwidth()
+    limit = bandwidth / active_bytes
+    fastest = max(decode, key=lambda d: d["engine_tokens_per_cpu_second"])
+    return {
+        "active_weight_bytes_per_token": active_bytes,
+        "fp32_matvec_bytes_per_cpu_second": round(bandwidth),
+        "roofline_tokens_per_cpu_second": round(limit, 2),
+        "engine_share_of_roofline": round(fastest["engine_tokens_per_cpu_second"] / limit, 3),
+        "transformers_share_of_roofline": round(fastest["transformers_tokens_per_cpu_second"] / limit, 3),
+        "largest_possible_speedup_over_transformers": round(limit / fastest["transformers_tokens_per_cpu_second"], 2),
+        "context_tokens": fastest["prompt_tokens"],
+    }
+
+
 def peak_rss_during(fn: Any) -> tuple[Any, int]:
     """(fn(), bytes the resident set rose above its starting point at its peak). Linux: resets VmHWM.
 
@@ -312,6 +344,7 @@ def main(argv: list[str] | None = None) -> None:
         "clock": "process_time (CPU seconds of this single-threaded process)",
         "mini_model": {**layout(model.config), **kv_report(model.config, 2)},
         "decode": decode,
+        "decode_roofline": roofline(model.config, decode),
         "prefill": prefill,
         "kv_allocated_vs_theory": [allocated_vs_theory(model.config, n) for n in (32 * 1024, 256 * 1024)],
         "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),

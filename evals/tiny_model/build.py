@@ -23,13 +23,16 @@ from typing import Any
 
 import torch
 
+from mimo_agent.agent.runner import agent_tools
 from mimo_agent.engine.config import ModelConfig
 from mimo_agent.engine.export import save_published
 from mimo_agent.evals.tasks import generate_split
-from mimo_agent.evals.tiny_model.agent_profile import write_profile
+from mimo_agent.evals.tiny_model.agent_profile import agent_flags, write_profile
 from mimo_agent.evals.tiny_model.make_tokenizer import training_texts
+from mimo_agent.evals.tiny_model.rename import kept_words
 from mimo_agent.evals.tiny_model.tokenizer import DEFAULT_VOCAB_SIZE, save_tokenizer, train_tokenizer
 from mimo_agent.evals.tiny_model.train import (
+    RenamedSamples,
     TrainOptions,
     build_model,
     samples_from,
@@ -37,6 +40,8 @@ from mimo_agent.evals.tiny_model.train import (
     transformers_config,
 )
 from mimo_agent.evals.tiny_model.trajectories import generate_trajectories, read_trajectories
+
+DATA_KEY_FILE = "data.json"  # the settings the tasks and trajectories in --work were made with
 
 
 def say(line: str) -> None:
@@ -52,14 +57,28 @@ def _split(args: tuple[str, int, int, Path]) -> Path:
 
 def make_tasks(work: Path, train_tasks: int, val_tasks: int, seed: int, workers: int) -> list[Path]:
     """Task folders: the training split in `workers` seeded parts (generated in parallel), then validation."""
-    parts = max(1, min(workers, train_tasks))
-    jobs = [
-        ("train", train_tasks // parts + (i < train_tasks % parts), seed * 100 + i, work / f"tasks-train-{i}")
-        for i in range(parts)
-    ]
-    jobs.append(("validation", val_tasks, seed, work / "tasks-validation"))
+    (work / DATA_KEY_FILE).unlink(missing_ok=True)
+    dirs = _task_dirs(work, train_tasks, workers)
+    parts = len(dirs) - 1
+    jobs = [("train", train_tasks // parts + (i < train_tasks % parts), seed * 100 + i, dirs[i]) for i in range(parts)]
+    jobs.append(("validation", val_tasks, seed, dirs[-1]))
     with ProcessPoolExecutor(max(1, workers)) as pool:
         return list(pool.map(_split, jobs))
+
+
+def _task_dirs(work: Path, train_tasks: int, workers: int) -> list[Path]:
+    parts = max(1, min(workers, train_tasks))
+    return [work / f"tasks-train-{i}" for i in range(parts)] + [work / "tasks-validation"]
+
+
+def _data_ready(work: Path, key: dict[str, Any]) -> bool:
+    """Whether --work holds the tasks and trajectories of exactly these data settings (they are deterministic,
+    so a rebuild that only changes training reuses them)."""
+    path = work / DATA_KEY_FILE
+    try:
+        return json.loads(path.read_text(encoding="utf-8")) == key
+    except (OSError, ValueError):
+        return False
 
 
 def make_trajectories(
@@ -106,11 +125,18 @@ def build(
         clock = time.monotonic()
         say(f"-- {name}: {seconds[name]:.0f} s")
 
-    say(f"1/5 tasks: {train_tasks} training, {val_tasks} validation")
-    task_dirs = make_tasks(work, train_tasks, val_tasks, seed, workers)
+    data_key = {"seed": seed, "train_tasks": train_tasks, "val_tasks": val_tasks, "variants": variants,
+                "workers": workers}  # fmt: skip
+    reused = _data_ready(work, data_key)
+    say(f"1/5 tasks: {train_tasks} training, {val_tasks} validation" + (" (reused from --work)" if reused else ""))
+    task_dirs = _task_dirs(work, train_tasks, workers) if reused else make_tasks(work, train_tasks, val_tasks, seed, workers)
     phase("tasks")
     say(f"2/5 expert trajectories ({variants} per training task)")
-    trajectory_files = make_trajectories(task_dirs, work, variants, seed, workers)
+    if reused:
+        trajectory_files = [work / f"trajectories-{tasks.name.removeprefix('tasks-')}.jsonl" for tasks in task_dirs]
+    else:
+        trajectory_files = make_trajectories(task_dirs, work, variants, seed, workers)
+        (work / DATA_KEY_FILE).write_text(json.dumps(data_key) + "\n", encoding="utf-8")
     train_rows = [row for path in trajectory_files[:-1] for row in read_trajectories(path)]
     val_rows = read_trajectories(trajectory_files[-1])
     phase("trajectories")
@@ -121,7 +147,9 @@ def build(
     staging = work / "checkpoint"
     shutil.rmtree(staging, ignore_errors=True)
     save_tokenizer(tokenizer, staging)
-    samples, validation = samples_from(tokenizer, train_rows), samples_from(tokenizer, val_rows)
+    keep = kept_words([json.dumps(tool.to_openai()) for tool in agent_tools(agent_flags()["tools"]["enabled"])])
+    samples = RenamedSamples(tokenizer, train_rows, keep, options.rename_share)
+    validation = samples_from(tokenizer, val_rows)
     phase("tokenizer")
 
     say(f"4/5 training on {len(samples)} trajectories for {options.epochs} epochs")
@@ -147,8 +175,7 @@ def build(
             "train_tasks": train_tasks,
             "train_trajectories": len(train_rows),
             "validation_trajectories": len(val_rows),
-            "train_tokens_per_epoch": sum(len(s.ids) for s in samples),
-            "assistant_tokens_per_epoch": int(sum(int(s.scored.sum()) for s in samples)),
+            "reused": reused,
         },
         "model": {
             "parameters": total + sum(p.numel() for p in heads.parameters()),
@@ -186,6 +213,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--variants", type=int, default=1, help="expert episodes per training task")
     parser.add_argument("--epochs", type=float, default=TrainOptions.epochs)
     parser.add_argument("--workers", type=int, default=2, help="processes for data, threads for training")
+    parser.add_argument(
+        "--rename-share", type=float, default=TrainOptions.rename_share,
+        help="share of training samples whose repository names are drawn anew (0 turns renaming off)",
+    )  # fmt: skip
     parser.add_argument("--max-minutes", type=float, default=None, help="stop training early past this")
     args = parser.parse_args(argv)
     for name in ("train_tasks", "val_tasks", "variants", "workers"):
@@ -193,7 +224,11 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(f"--{name.replace('_', '-')} must be at least 1, got {getattr(args, name)}")
     if args.epochs <= 0:
         parser.error(f"--epochs must be positive, got {args.epochs}")
-    options = TrainOptions(seed=args.seed, epochs=args.epochs, max_minutes=args.max_minutes)
+    if not 0.0 <= args.rename_share <= 1.0:
+        parser.error(f"--rename-share must be between 0 and 1, got {args.rename_share}")
+    options = TrainOptions(
+        seed=args.seed, epochs=args.epochs, max_minutes=args.max_minutes, rename_share=args.rename_share
+    )
     report = build(
         args.out,
         args.work,

@@ -52,7 +52,7 @@ def harness_run(model: Path, tasks: Path, out: Path, max_steps: int, workers: in
     ]  # fmt: skip
     started = time.monotonic()
     env = {name: value for name, value in os.environ.items() if name != "PYTEST_ADDOPTS"}
-    code = subprocess.run(command, env=env).returncode
+    code = subprocess.run(command, env=env, stdout=2).returncode  # its stdout to our stderr: ours is the report
     seconds = time.monotonic() - started
     reports = sorted(out.glob(f"*.{RUN_ID}.json"))
     if code not in (0, 1) or not reports:

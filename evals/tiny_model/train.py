@@ -15,7 +15,7 @@ import random
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import torch
 import torch.nn.functional as F
@@ -28,7 +28,8 @@ from mimo_agent.engine.model import MiMoForCausalLM
 from mimo_agent.engine.moe import Router
 from mimo_agent.engine.mtp import MTPHeads
 from mimo_agent.engine.mtp_training import mtp_loss
-from mimo_agent.evals.tiny_model.tokenizer import encode_with_mask
+from mimo_agent.evals.tiny_model.rename import rename
+from mimo_agent.evals.tiny_model.tokenizer import MaskError, encode_with_mask
 
 # The real layout scaled down: global attention at layers 0 and 5, 128-token sliding windows with sinks
 # at 1–4, a dense MLP at layer 0 and MoE after it, asymmetric q/k (48) and v (32) heads, partial RoPE.
@@ -64,6 +65,7 @@ class TrainOptions:
     grad_clip: float = 1.0
     mtp_weight: float = 0.3
     balance_rate: float = 1e-3  # correction-bias step per update
+    rename_share: float = 0.8  # share of training samples with their repository names drawn anew
     max_minutes: float | None = None  # a safety stop; the schedule never depends on it
 
 
@@ -95,12 +97,55 @@ def transformers_config(vocab_size: int, eos_token_id: int, pad_token_id: int) -
     return config.to_dict()
 
 
+def encode(tokenizer: PreTrainedTokenizerBase, text: str, spans: Sequence[Sequence[int]], instance_id: str) -> Sample:
+    ids, mask = encode_with_mask(tokenizer, text, spans)
+    return Sample(torch.tensor(ids), torch.tensor(mask, dtype=torch.bool), instance_id)
+
+
 def samples_from(tokenizer: PreTrainedTokenizerBase, rows: Sequence[dict[str, Any]]) -> list[Sample]:
-    out = []
-    for row in rows:
-        ids, mask = encode_with_mask(tokenizer, row["text"], row["assistant_spans"])
-        out.append(Sample(torch.tensor(ids), torch.tensor(mask, dtype=torch.bool), row["instance_id"]))
-    return out
+    return [encode(tokenizer, row["text"], row["assistant_spans"], row["instance_id"]) for row in rows]
+
+
+class FixedSamples:
+    """Training data as given: sample i is always the same."""
+
+    def __init__(self, samples: Sequence[Sample]) -> None:
+        self.samples = list(samples)
+
+    def __len__(self) -> int:
+        return len(self.samples)
+
+    def sample(self, index: int, rng: random.Random) -> Sample:
+        return self.samples[index]
+
+
+class RenamedSamples:
+    """Trajectories whose repository names are drawn anew each time one is used (with probability `share`),
+    so names must be copied from the context rather than remembered (see `rename`)."""
+
+    def __init__(
+        self, tokenizer: PreTrainedTokenizerBase, rows: Sequence[dict[str, Any]], keep: frozenset[str], share: float
+    ) -> None:
+        self.tokenizer, self.rows, self.keep, self.share = tokenizer, list(rows), keep, share
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def sample(self, index: int, rng: random.Random) -> Sample:
+        row = self.rows[index]
+        if rng.random() < self.share:
+            text, spans = rename(row["text"], row["assistant_spans"], self.keep, rng)
+            try:
+                return encode(self.tokenizer, text, spans, row["instance_id"])
+            except MaskError:
+                pass  # a renamed name shifted a token boundary at a span edge: use the original
+        return encode(self.tokenizer, row["text"], row["assistant_spans"], row["instance_id"])
+
+
+class TrainingData(Protocol):
+    def __len__(self) -> int: ...
+
+    def sample(self, index: int, rng: random.Random) -> Sample: ...
 
 
 def build_model(config: ModelConfig, seed: int) -> tuple[MiMoForCausalLM, MTPHeads]:
@@ -219,7 +264,7 @@ def evaluate(model: MiMoForCausalLM, heads: MTPHeads, samples: Sequence[Sample])
 def train(
     model: MiMoForCausalLM,
     heads: MTPHeads,
-    samples: Sequence[Sample],
+    data: TrainingData,
     options: TrainOptions,
     validation: Sequence[Sample] = (),
     report_every: int = 25,
@@ -227,7 +272,7 @@ def train(
 ) -> TrainLog:
     """Optimise in place for `options.epochs` passes (a seeded shuffle each) and return the log."""
     rng = random.Random(options.seed)
-    total = max(1, round(options.epochs * len(samples)))
+    total = max(1, round(options.epochs * len(data)))
     order: list[int] = []
     optimizer = _optimizer((model, heads), options)
     balance = ExpertBalance(model, options.balance_rate)
@@ -236,9 +281,9 @@ def train(
     try:
         for step in range(total):
             if not order:
-                order = list(range(len(samples)))
+                order = list(range(len(data)))
                 rng.shuffle(order)
-            sample = samples[order.pop()]
+            sample = data.sample(order.pop(), rng)
             for group in optimizer.param_groups:
                 group["lr"] = learning_rate(step, total, options)
             lm, mtp = losses(model, heads, sample)

@@ -119,7 +119,9 @@ def _call_tag(syntax: _Syntax, name: str, schema: dict[str, Any], options: Gramm
         json_schema=schema,
         style=syntax.style,
         max_whitespace_cnt=options.max_whitespace,
-        # xgrammar drops minLength/maxLength from strings it filters; the length limits win.
+        # xgrammar drops minLength/maxLength from strings it filters for call markup: real length limits win,
+        # but a bare "non-empty" (minLength 1, as on bash's command) does not. Markup inside a value would
+        # make the parser read a parameter the grammar never saw; an empty value the validator still reports.
         excludes=[] if _limits_length(schema) else [_TRIGGER, *syntax.markup],
     )
     return TagFormat(begin=syntax.begin.format(name=spelled), content=content, end=syntax.end)
@@ -127,7 +129,9 @@ def _call_tag(syntax: _Syntax, name: str, schema: dict[str, Any], options: Gramm
 
 def _limits_length(node: Any) -> bool:
     if isinstance(node, Mapping):
-        return "minLength" in node or "maxLength" in node or any(_limits_length(v) for v in node.values())
+        minimum = node.get("minLength", 0)
+        limited = "maxLength" in node or (isinstance(minimum, int) and minimum > 1)
+        return limited or any(_limits_length(v) for v in node.values())
     return isinstance(node, list) and any(_limits_length(v) for v in node)
 
 

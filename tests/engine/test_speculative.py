@@ -267,6 +267,18 @@ def test_prefix_reuse_after_speculation_matches_a_cold_engine(
     assert warm.token_ids == cold.token_ids
 
 
+def test_speculation_right_after_a_plain_request_on_the_same_prompt(
+    twin: MiMoForCausalLM, distilled: MTPHeads
+) -> None:
+    """MTP switched on for a prompt the cache already holds (drafter restarted a few positions back, with
+    fewer hiddens than heads): drafting must not read positions it no longer has, and output stays exact."""
+    engine = Engine(twin, max_seq_len=256, mtp=distilled)
+    engine.complete(PROMPTS[0], params=SamplingParams(max_new_tokens=1), mtp_steps=0)
+    spec = engine.complete(PROMPTS[0], params=SamplingParams(max_new_tokens=NEW), mtp_steps=3, mtp_adaptive=False)
+    _, plain = run(twin, None, 0)
+    assert spec.token_ids == plain.token_ids
+
+
 def tv(counts: Counter, p: torch.Tensor) -> float:
     total = sum(counts.values())
     return 0.5 * sum(abs(counts.get(i, 0) / total - float(p[i])) for i in range(p.numel()))

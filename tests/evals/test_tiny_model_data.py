@@ -18,6 +18,7 @@ from mimo_agent.engine.tokenizer import EngineTokenizer
 from mimo_agent.evals.tasks import generate_split
 from mimo_agent.evals.tasks.runner import run_test_cmd
 from mimo_agent.evals.tiny_model import make_tokenizer, trajectories
+from mimo_agent.evals.tiny_model.agent_profile import agent_flags
 from mimo_agent.evals.tiny_model.episode import run_episode
 from mimo_agent.evals.tiny_model.expert import ExpertBackend, ExpertError
 from mimo_agent.evals.tiny_model.gold import GoldPatchError, enclosing_definition, gold_edits
@@ -113,7 +114,7 @@ def test_assistant_spans_cover_exactly_the_assistant_turns(data: dict[str, Any])
 
 def test_training_text_is_what_the_engine_tokenizer_renders(data: dict[str, Any]) -> None:
     tokenizer = EngineTokenizer.from_pretrained(data["root"] / "tokenizer")
-    tools = [tool.to_openai() for tool in agent_tools()]
+    tools = [tool.to_openai() for tool in agent_tools(agent_flags()["tools"]["enabled"])]  # as trained
     for row in data["rows"]:
         assert tokenizer.render_chat(row["messages"], tools, add_generation_prompt=False) == row["text"]
         history = row["messages"][:3]  # system, user, first assistant turn

@@ -36,7 +36,11 @@ def test_losses_fall_and_the_router_bias_moves() -> None:
     sample = T.Sample(pattern, torch.arange(40) >= 20)
     before = T.evaluate(model, heads, [sample])
     log = T.train(
-        model, heads, [sample], T.TrainOptions(epochs=30, warmup_steps=3, lr=3e-3), validation=[sample]
+        model,
+        heads,
+        T.FixedSamples([sample]),
+        T.TrainOptions(epochs=30, warmup_steps=3, lr=3e-3),
+        validation=[sample],
     )
     assert log.steps == 30 and log.scored_tokens == 30 * 20
     assert log.validation["lm_loss"] < before["lm_loss"] / 4

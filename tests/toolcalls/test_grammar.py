@@ -380,6 +380,22 @@ def test_string_length_limits_are_kept(compiler: GrammarCompiler) -> None:
         assert walk(grammar, text).rejected == index, raw
 
 
+def test_a_non_empty_string_still_refuses_call_markup(compiler: GrammarCompiler) -> None:
+    """bash's `command` is `minLength: 1`: the grammar must still refuse `<parameter=` inside it, or the
+    parser would read a parameter the grammar never allowed (seen from the trained demo model)."""
+    schema = {
+        "type": "object",
+        "properties": {"command": {"type": "string", "minLength": 1}},
+        "required": ["command"],
+    }
+    grammar = compiler.tool_calls([{"type": "function", "function": {"name": "bash", "parameters": schema}}])
+    assert walk(grammar, render_xml("bash", {"command": "ls -la"}, schema)).finished
+    text, index = marked(
+        "<tool_call>\n<function=bash>\n<parameter=command>print(x>\n<parameter" + MARK + "=path>"
+    )
+    assert walk(grammar, text).rejected == index
+
+
 @pytest.mark.slow
 def test_every_bfcl_tool_set_compiles() -> None:
     """Issue 4 (a): one grammar per BFCL question (every function of the simple, multiple, parallel,
