@@ -6,7 +6,8 @@
    accepted length of the agent's own runs.
 2. MTP accepted length on held-out expert trajectories: the validation split solved by the scripted
    expert; at each assistant turn the engine decodes greedily from the true context with all MTP heads
-   drafting every step (no adaptive shortening), and the tokens each verify pass yields are counted.
+   drafting every step (no adaptive shortening), and the tokens each verify pass yields are counted;
+   the same turns decoded without MTP give the speed-up (CPU seconds) and must come out identical.
 
 Prints one JSON report (also written to OUT/report.json).
 """
