@@ -28,10 +28,9 @@ from mimo_agent.evals.swebench.dataset import load_instances
 from mimo_agent.evals.swebench.grade import GradeOptions, grade_predictions
 from mimo_agent.evals.swebench.predictions import Prediction
 from mimo_agent.evals.swebench.specs import load_specs
-from mimo_agent.evals.tasks import generate_split
+from mimo_agent.evals.tasks import PYTEST_REQUIREMENT, generate_split
 from mimo_agent.evals.tiny_model.run_stats import stats_from_trajectory
 
-PYTEST = "pytest==8.4.2"  # the graded instance's own venv needs a test runner
 DEFAULT_MODEL = Path("models/mimo-tiny-coder")
 MAX_STEPS = 20
 RUN_TIMEOUT = 900.0
@@ -84,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
 
     say("1/3 a held-out buggy repository (test split: programs the model never trained on)")
     shutil.rmtree(work / "tasks", ignore_errors=True)  # the demo's own folder, from an earlier run with --out
-    instances_path, specs_path = generate_split("test", 1, args.seed, work / "tasks", pip_install=(PYTEST,))
+    instances_path, specs_path = generate_split("test", 1, args.seed, work / "tasks", pip_install=(PYTEST_REQUIREMENT,))
     instance = json.loads(instances_path.read_text().splitlines()[0])
     spec = json.loads(specs_path.read_text())[instance["instance_id"]]
     repo = work / "tasks" / spec["source"]["path"]

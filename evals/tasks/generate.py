@@ -40,6 +40,9 @@ def templates_for(split: str) -> list[ProgramTemplate]:
     ]
 
 
+PYTEST_REQUIREMENT = "pytest==8.4.2"  # for `pip_install`: a graded instance venv needs a test runner
+
+
 def generate_split(
     split: str, count: int, seed: int, out_dir: Path, pip_install: tuple[str, ...] = ()
 ) -> tuple[Path, Path]:

@@ -28,12 +28,11 @@ import torch
 
 from mimo_agent.engine.engine import Engine
 from mimo_agent.engine.sampling import SamplingParams
-from mimo_agent.evals.tasks import generate_split
+from mimo_agent.evals.tasks import PYTEST_REQUIREMENT, generate_split
 from mimo_agent.evals.tiny_model.run_stats import RunStats, stats_from_trajectory
 from mimo_agent.evals.tiny_model.tokenizer import encode_with_mask
 from mimo_agent.evals.tiny_model.trajectories import generate_trajectories, read_trajectories
 
-PYTEST = "pytest==8.4.2"
 RUN_ID = "tiny-eval"
 MODEL_NAME = "mimo-agent/mimo-tiny-coder"
 
@@ -140,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
 
     say(f"1/2 {args.tasks} held-out test-split tasks through the SWE-bench harness")
     tasks = args.out / "tasks-test"
-    generate_split("test", args.tasks, args.seed, tasks, pip_install=(PYTEST,))
+    generate_split("test", args.tasks, args.seed, tasks, pip_install=(PYTEST_REQUIREMENT,))
     report["harness"] = harness_run(args.model, tasks, args.out / "harness", args.max_steps, args.workers)
     say(json.dumps(report["harness"]))
 

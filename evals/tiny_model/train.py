@@ -179,14 +179,20 @@ def forward_hidden(model: MiMoForCausalLM, ids: torch.Tensor) -> torch.Tensor:
     return h
 
 
+def _scored(model: MiMoForCausalLM, hidden: torch.Tensor, sample: Sample) -> tuple[torch.Tensor, torch.Tensor]:
+    """(logits (n, V) float32, targets (n,)) at the positions whose next token is scored, only there."""
+    rows = sample.scored[1:].nonzero().squeeze(1)
+    return model.lm_head(model.model.norm(hidden[rows])).float(), sample.ids[rows + 1]
+
+
+def _mtp(model: MiMoForCausalLM, heads: MTPHeads, hidden: torch.Tensor, sample: Sample) -> torch.Tensor:
+    return mtp_loss(heads, model.model.embed_tokens, model.lm_head, hidden, sample.ids, scored=sample.scored)
+
+
 def losses(model: MiMoForCausalLM, heads: MTPHeads, sample: Sample) -> tuple[torch.Tensor, torch.Tensor]:
     """(next-token loss, MTP loss) on the sample's assistant tokens."""
     hidden = forward_hidden(model, sample.ids)
-    rows = sample.scored[1:].nonzero().squeeze(1)  # positions whose next token is scored
-    logits = model.lm_head(model.model.norm(hidden[rows]))  # (n, V): only where scored
-    lm = F.cross_entropy(logits.float(), sample.ids[rows + 1])
-    mtp = mtp_loss(heads, model.model.embed_tokens, model.lm_head, hidden, sample.ids, scored=sample.scored)
-    return lm, mtp
+    return F.cross_entropy(*_scored(model, hidden, sample)), _mtp(model, heads, hidden, sample)
 
 
 class ExpertBalance:
@@ -243,15 +249,11 @@ def evaluate(model: MiMoForCausalLM, heads: MTPHeads, samples: Sequence[Sample])
     lm_total = mtp_total = correct = count = 0.0
     for sample in samples:
         hidden = forward_hidden(model, sample.ids)
-        rows = sample.scored[1:].nonzero().squeeze(1)
-        logits = model.lm_head(model.model.norm(hidden[rows])).float()
-        targets = sample.ids[rows + 1]
+        logits, targets = _scored(model, hidden, sample)
         lm_total += float(F.cross_entropy(logits, targets, reduction="sum"))
         correct += float((logits.argmax(-1) == targets).sum())
-        count += len(rows)
-        mtp_total += float(
-            mtp_loss(heads, model.model.embed_tokens, model.lm_head, hidden, sample.ids, scored=sample.scored)
-        )
+        count += len(targets)
+        mtp_total += float(_mtp(model, heads, hidden, sample))
     model.train(), heads.train()
     return {
         "lm_loss": round(lm_total / max(1.0, count), 4),
