@@ -32,6 +32,13 @@ tiny-model: $(STAMP)
 tiny-eval: $(STAMP)
 	$(PY) -m mimo_agent.evals.tiny_model.evaluate --model models/mimo-tiny-coder --out runs/tiny-eval-$$(date +%s)
 
+# The README's picture of the main screen, drawn from the snapshot test's SVG with the system's librsvg and
+# cairo (no venv needed). Refresh the SVG first when the screen changed:
+#   .venv/bin/pytest tests/tui/test_snapshots.py --snapshot-update -k "test_main_screen and not light"
+.PHONY: screenshot
+screenshot:
+	$(PYTHON) docs/render_screenshot.py tests/tui/__snapshots__/test_snapshots/test_main_screen.svg docs/screenshot-main.png
+
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 

@@ -14,6 +14,8 @@ from torch import nn
 from mimo_agent.engine.config import AttentionSpec
 from mimo_agent.engine.kv_cache import GlobalKV, RingKV
 from mimo_agent.engine.layers import apply_rotary
+from mimo_agent.engine.linear import Linear
+from mimo_agent.engine.native.ops import few_query_attention
 
 # Up to this many new tokens (a decode step, an MTP draft or verify) attention is a few plain matmuls:
 # SDPA's mask building, padding and dispatch cost more than the arithmetic at these sizes.
@@ -25,10 +27,10 @@ class Attention(nn.Module):
         super().__init__()
         self.spec = spec
         self.value_scale = value_scale
-        self.q_proj = nn.Linear(hidden, spec.num_heads * spec.head_dim, bias=False)
-        self.k_proj = nn.Linear(hidden, spec.num_kv_heads * spec.head_dim, bias=False)
-        self.v_proj = nn.Linear(hidden, spec.num_kv_heads * spec.v_head_dim, bias=False)
-        self.o_proj = nn.Linear(spec.num_heads * spec.v_head_dim, hidden, bias=False)
+        self.q_proj = Linear(hidden, spec.num_heads * spec.head_dim)
+        self.k_proj = Linear(hidden, spec.num_kv_heads * spec.head_dim)
+        self.v_proj = Linear(hidden, spec.num_kv_heads * spec.v_head_dim)
+        self.o_proj = Linear(spec.num_heads * spec.v_head_dim, hidden)
         self.sinks = nn.Parameter(torch.zeros(spec.num_heads)) if spec.sink else None
 
     def forward(
@@ -94,6 +96,9 @@ def _attend_small(
 ) -> torch.Tensor:
     """The G query heads sharing a kv head become G·T query rows of it, so K/V are never repeated.
     The sink is one extra score column per head, dropped after the softmax (its value is zero)."""
+    native = few_query_attention(q, k, v, start, k_pos, window, sinks)
+    if native is not None:
+        return native
     heads, tokens, dk = q.shape
     kv_heads, keys, dv = v.shape
     group = heads // kv_heads
@@ -142,8 +147,13 @@ def _sdpa(
     width = max(dk, dv)
     q, k, v = (F.pad(t, (0, width - t.shape[-1])) if t.shape[-1] < width else t for t in (q, k, v))
     out = F.scaled_dot_product_attention(
-        q[None], k[None], v[None], attn_mask=None if mask is None else mask[None], scale=dk**-0.5,
-        is_causal=is_causal, enable_gqa=True,
+        q[None],
+        k[None],
+        v[None],
+        attn_mask=None if mask is None else mask[None],
+        scale=dk**-0.5,
+        is_causal=is_causal,
+        enable_gqa=True,
     )  # (1, H, T, width)
     return out[0, :, :, :dv]
 

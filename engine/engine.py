@@ -26,7 +26,7 @@ from mimo_agent.engine.mtp_draft import MTPDrafter
 from mimo_agent.engine.sampling import Sampler, SamplingParams, StopMatcher
 from mimo_agent.engine.speculative import DraftPolicy, SpeculationStats, speculative_decode
 from mimo_agent.engine.tokenizer import EngineTokenizer
-from mimo_agent.engine.weight_layout import column_major_wide_linears
+from mimo_agent.engine.weight_layout import decode_layout
 from mimo_agent.engine.weights import load_checkpoint
 
 DEFAULT_PREFILL_CHUNK = 512
@@ -86,9 +86,9 @@ class Engine:
                 f"max_seq_len={max_seq_len}: expected 1..{limit} (the model's max_position_embeddings)"
             )
         self.model = model.eval()
-        column_major_wide_linears(model)
+        decode_layout(model)
         if mtp is not None:
-            column_major_wide_linears(mtp)
+            decode_layout(mtp)
         self.config: ModelConfig = model.config
         self.tokenizer = tokenizer
         self.prefill_chunk = prefill_chunk

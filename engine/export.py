@@ -18,7 +18,14 @@ from safetensors.torch import save_file
 from mimo_agent.engine.model import MiMoForCausalLM
 from mimo_agent.engine.mtp import MTPHeads, published_name
 
-_TRANSFORMERS_ONLY = {"layer_types", "mlp_layer_types", "rope_parameters", "rms_norm_eps", "dtype", "sliding_window"}
+_TRANSFORMERS_ONLY = {
+    "layer_types",
+    "mlp_layer_types",
+    "rope_parameters",
+    "rms_norm_eps",
+    "dtype",
+    "sliding_window",
+}
 
 
 def hub_config(config: dict[str, Any]) -> dict[str, Any]:
@@ -35,7 +42,8 @@ def hub_config(config: dict[str, Any]) -> dict[str, Any]:
         swa_rope_theta=rope["sliding_attention"]["rope_theta"],
         partial_rotary_factor=rope["full_attention"]["partial_rotary_factor"],
         swa_num_attention_heads=config["num_attention_heads"],
-        swa_num_key_value_heads=2 * config["num_key_value_heads"],  # transformers doubles it for sliding layers
+        swa_num_key_value_heads=2
+        * config["num_key_value_heads"],  # transformers doubles it for sliding layers
         swa_head_dim=config["head_dim"],
         swa_v_head_dim=config["v_head_dim"],
         sliding_window=config["sliding_window_size"],
@@ -94,7 +102,8 @@ def published_tensors(
     for k, layer in enumerate(heads.layers if heads is not None else []):
         out.update({published_name(k, name): t.detach() for name, t in layer.state_dict().items()})
     return {
-        name: (t.float() if stays_float32(name) else t.to(dtype)).contiguous().cpu() for name, t in out.items()
+        name: (t.float() if stays_float32(name) else t.to(dtype)).contiguous().cpu()
+        for name, t in out.items()
     }
 
 

@@ -7,6 +7,8 @@ can be taken back (rejected speculative drafts) while every kept query still fin
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import torch
 
 from mimo_agent.engine.config import AttentionSpec, ModelConfig
@@ -49,7 +51,6 @@ class RingKV:
         self.size = spec.window + rollback
         self.k = torch.zeros(spec.num_kv_heads, self.size, spec.head_dim, dtype=dtype, device=device)
         self.v = torch.zeros(spec.num_kv_heads, self.size, spec.v_head_dim, dtype=dtype, device=device)
-        self.slot_ids = torch.arange(self.size, device=device)
 
     def update(
         self, k: torch.Tensor, v: torch.Tensor, start: int
@@ -62,12 +63,13 @@ class RingKV:
         """
         new = k.shape[1]
         if new <= self.size - self.window:
-            last = start + new - 1
-            slots = torch.arange(start, last + 1, device=k.device) % self.size
-            self.k[:, slots] = k
-            self.v[:, slots] = v
-            positions = last - (last - self.slot_ids) % self.size  # (size,) the position in each slot
-            return self.k, self.v, positions.masked_fill_(positions < 0, _NEVER)
+            slot = start % self.size
+            head = min(new, self.size - slot)  # the new positions before the ring wraps
+            self.k[:, slot : slot + head] = k[:, :head]
+            self.v[:, slot : slot + head] = v[:, :head]
+            self.k[:, : new - head] = k[:, head:]
+            self.v[:, : new - head] = v[:, head:]
+            return self.k, self.v, _ring_positions(self.size, start + new - 1, k.device)
         first = max(0, start - self.window)
         past = torch.arange(first, start, device=k.device)  # (P,) positions the new queries may need
         slots = past % self.size
@@ -86,6 +88,15 @@ class RingKV:
 
     def nbytes(self) -> int:
         return self.k.nbytes + self.v.nbytes
+
+
+@lru_cache(maxsize=64)
+def _ring_positions(size: int, last: int, device: torch.device) -> torch.Tensor:
+    """(size,) the position each slot of a ring holds once `last` is written; every sliding layer of a
+    step asks for the same one. Read-only: it is shared."""
+    slots = torch.arange(size, device=device)
+    positions = last - (last - slots) % size
+    return positions.masked_fill_(positions < 0, _NEVER)
 
 
 class KVCache:

@@ -7,6 +7,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from mimo_agent.engine.config import AttentionSpec
+from mimo_agent.engine.linear import Linear
+from mimo_agent.engine.native.ops import rms_norm
 
 
 class RMSNorm(nn.Module):
@@ -18,6 +20,9 @@ class RMSNorm(nn.Module):
         self.eps = eps
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        native = rms_norm(x, self.weight, self.eps)
+        if native is not None:
+            return native
         if x.dtype == torch.float32:  # one fused op; the same arithmetic as the three steps below
             return F.rms_norm(x, self.weight.shape, self.weight, self.eps)
         x32 = x.float()
@@ -59,9 +64,9 @@ class DenseMLP(nn.Module):
 
     def __init__(self, hidden: int, intermediate: int) -> None:
         super().__init__()
-        self.gate_proj = nn.Linear(hidden, intermediate, bias=False)
-        self.up_proj = nn.Linear(hidden, intermediate, bias=False)
-        self.down_proj = nn.Linear(intermediate, hidden, bias=False)
+        self.gate_proj = Linear(hidden, intermediate)
+        self.up_proj = Linear(hidden, intermediate)
+        self.down_proj = Linear(intermediate, hidden)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.down_proj(F.silu(self.gate_proj(x)) * self.up_proj(x))

@@ -15,6 +15,7 @@ from mimo_agent.engine.attention import Attention
 from mimo_agent.engine.config import GLOBAL, SLIDING, ModelConfig
 from mimo_agent.engine.kv_cache import GlobalKV, KVCache, RingKV
 from mimo_agent.engine.layers import DenseMLP, RMSNorm, Rotary
+from mimo_agent.engine.linear import Linear
 from mimo_agent.engine.moe import MoE
 
 
@@ -62,7 +63,7 @@ class MiMoForCausalLM(nn.Module):
         super().__init__()
         self.config = config
         self.model = Backbone(config)
-        self.lm_head = nn.Linear(config.hidden_size, config.vocab_size, bias=False)
+        self.lm_head = Linear(config.hidden_size, config.vocab_size)
         if config.tie_word_embeddings:
             self.lm_head.weight = self.model.embed_tokens.weight
 

@@ -14,6 +14,9 @@ from torch import nn
 
 from mimo_agent.engine.config import ModelConfig
 from mimo_agent.engine.fp8_linear import Fp8Linear
+from mimo_agent.engine.linear import linear
+
+FEW_PAIRS = 32  # up to this many (token, expert) pairs, `Experts._few` groups them in Python
 
 
 class Router(nn.Module):
@@ -33,7 +36,7 @@ class Router(nn.Module):
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """x: (T, D) → (weights (T, k) fp32, expert ids (T, k))."""
-        scores = F.linear(x.float(), self.weight.float()).sigmoid()  # (T, E)
+        scores = linear(x.float(), self.weight.float()).sigmoid()  # (T, E)
         chosen = torch.topk(scores + self.e_score_correction_bias, k=self.top_k, dim=-1, sorted=False)[
             1
         ]  # (T, k)
@@ -58,6 +61,8 @@ class Experts(nn.Module):
 
     def forward(self, x: torch.Tensor, weights: torch.Tensor, chosen: torch.Tensor) -> torch.Tensor:
         """x (T, D), weights/chosen (T, k) → (T, D). Only experts that received a token run."""
+        if chosen.numel() <= FEW_PAIRS:
+            return self._few(x, weights, chosen)
         top_k = chosen.shape[1]
         flat = chosen.reshape(-1)  # (A,)
         order = torch.argsort(flat, stable=True)  # (A,) pairs sorted by expert id
@@ -68,12 +73,35 @@ class Experts(nn.Module):
         start = 0
         for expert, count in zip(experts.tolist(), counts.tolist(), strict=True):
             rows = token_of[start : start + count]  # (n,)
-            gate_up = _expert(self.gate_up_proj, expert, x.dtype)  # (2I, D)
-            gate, up = F.linear(x[rows], gate_up).chunk(2, dim=-1)  # each (n, I)
-            y = F.linear(F.silu(gate) * up, _expert(self.down_proj, expert, x.dtype))  # (n, D)
+            y = self._expert_mlp(expert, x[rows])  # (n, D)
             out.index_add_(0, rows, (y * pair_weights[start : start + count, None]).to(x.dtype))
             start += count
         return out
+
+    def _few(self, x: torch.Tensor, weights: torch.Tensor, chosen: torch.Tensor) -> torch.Tensor:
+        """`forward` for a decode step or an MTP verify: the same sums in the same (expert) order,
+        grouped in Python, since sorting and indexing tensors costs more than these few pairs."""
+        groups: dict[int, list[tuple[int, float]]] = {}
+        for token, (experts, scales) in enumerate(zip(chosen.tolist(), weights.tolist(), strict=True)):
+            for expert, scale in zip(experts, scales, strict=True):
+                groups.setdefault(expert, []).append((token, scale))
+        out = torch.zeros_like(x)  # (T, D)
+        for expert in sorted(groups):
+            pairs = groups[expert]
+            if len(pairs) == 1:
+                token, scale = pairs[0]
+                out[token : token + 1] += (self._expert_mlp(expert, x[token : token + 1]) * scale).to(x.dtype)
+                continue
+            rows = torch.tensor([token for token, _ in pairs], device=x.device)  # (n,)
+            scales = torch.tensor([scale for _, scale in pairs], device=x.device)  # (n,) fp32
+            out.index_add_(0, rows, (self._expert_mlp(expert, x[rows]) * scales[:, None]).to(x.dtype))
+        return out
+
+    def _expert_mlp(self, expert: int, x: torch.Tensor) -> torch.Tensor:
+        """One expert's SwiGLU over its rows x (n, D) → (n, D)."""
+        gate_up = _expert(self.gate_up_proj, expert, x.dtype)  # (2I, D)
+        gate, up = linear(x, gate_up).chunk(2, dim=-1)  # each (n, I)
+        return linear(F.silu(gate) * up, _expert(self.down_proj, expert, x.dtype))  # (n, D)
 
 
 def _expert(stack: torch.Tensor | Fp8Linear, expert: int, dtype: torch.dtype) -> torch.Tensor:

@@ -20,6 +20,7 @@ from mimo_agent.engine.fp8 import Fp8Weight
 from mimo_agent.engine.fp8_linear import assign_weights
 from mimo_agent.engine.kv_cache import GlobalKV, RingKV
 from mimo_agent.engine.layers import DenseMLP, RMSNorm, Rotary
+from mimo_agent.engine.linear import Linear
 
 MTP_PREFIX = "model.mtp.layers."
 _PUBLISHED_SINK = "self_attn.attention_sink_bias"
@@ -33,7 +34,7 @@ class MTPLayer(nn.Module):
         hidden, eps = config.hidden_size, config.rms_norm_eps
         self.enorm = RMSNorm(hidden, eps)
         self.hnorm = RMSNorm(hidden, eps)
-        self.eh_proj = nn.Linear(2 * hidden, hidden, bias=False)
+        self.eh_proj = Linear(2 * hidden, hidden)
         self.input_layernorm = RMSNorm(hidden, eps)
         self.self_attn = Attention(config.sliding, hidden, config.attention_value_scale)
         self.pre_mlp_layernorm = RMSNorm(hidden, eps)

@@ -1,7 +1,9 @@
 """Turning one position's logits into the next token, and cutting the text at stop strings.
 
 `Sampler.probs` exposes the exact distribution that `sample` draws from, so speculative decoding can
-compare target and draft probabilities. Temperature 0 is greedy: a one-hot distribution on the argmax.
+compare target and draft probabilities. Temperature 0 is greedy: a one-hot distribution on the argmax;
+so is any temperature below `GREEDY_BELOW`: greedy in effect, and dividing by one that small can overflow
+the logits to inf and the probabilities to NaN.
 """
 
 from __future__ import annotations
@@ -10,6 +12,8 @@ import math
 from dataclasses import dataclass, field
 
 import torch
+
+GREEDY_BELOW = 1e-5  # temperatures under this sample as greedy (1e-300 turned logits into NaN)
 
 
 @dataclass(slots=True)
@@ -48,7 +52,7 @@ class SamplingParams:
 
     @property
     def greedy(self) -> bool:
-        return self.temperature == 0
+        return self.temperature < GREEDY_BELOW
 
 
 def _is_int(value: object) -> bool:

@@ -1,11 +1,12 @@
 """Weight memory layout for fast single-token matmuls on CPU.
 
 Decoding multiplies one token (or an MTP verify's few) by every weight, so it streams weights from
-memory. For a wide projection (out ≥ 2·in: q_proj, the lm_head, a dense gate/up) MKL's x·Wᵀ streams
-an (out, in) row-major weight at about half the speed of the same weight stored column-major, i.e. as
-the transpose of a contiguous (in, out) tensor (measured: 16384×512, one thread, 10 → 20 GB/s).
-Narrow weights are as fast or faster row-major, so they stay. Names, shapes and values are unchanged
-(only strides), so checkpoints, state_dict and parity are unaffected.
+memory. The native kernel (`linear.py`) reads row-major float32 weights. Without it, MKL's x·Wᵀ
+streams a wide projection (out ≥ 2·in: q_proj, the lm_head, a dense gate/up) stored (out, in)
+row-major at about half the speed of the same weight stored column-major, i.e. as the transpose of a
+contiguous (in, out) tensor (measured: 16384×512, one thread, 10 → 20 GB/s), while narrow weights are
+as fast or faster row-major. Names, shapes and values are unchanged (only strides), so checkpoints,
+state_dict and parity are unaffected.
 """
 
 from __future__ import annotations
@@ -13,13 +14,17 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-WIDE = 2  # out_features / in_features from which column-major wins
+from mimo_agent.engine.native import library
+
+WIDE = 2  # out_features / in_features from which column-major wins for MKL
 
 
-def column_major_wide_linears(module: nn.Module) -> int:
-    """Re-store every wide CPU `nn.Linear` weight column-major; returns how many changed. Weights shared
-    with an embedding (a tied lm_head) stay row-major: the embedding gathers rows."""
+def decode_layout(module: nn.Module) -> int:
+    """Re-store every CPU `nn.Linear` weight in the layout its decode matmul streams fastest; returns
+    how many changed. Weights shared with an embedding (a tied lm_head) stay row-major: the embedding
+    gathers rows."""
     shared = {id(m.weight) for m in module.modules() if isinstance(m, nn.Embedding)}
+    native = library() is not None
     changed = 0
     for linear in module.modules():
         weight = linear.weight if isinstance(linear, nn.Linear) else None
@@ -31,8 +36,10 @@ def column_major_wide_linears(module: nn.Module) -> int:
         ):
             continue
         out_features, in_features = weight.shape
-        if out_features >= WIDE * in_features and weight.stride() != (1, out_features):
+        column_major = out_features >= WIDE * in_features and not (native and weight.dtype == torch.float32)
+        target = (1, out_features) if column_major else (in_features, 1)
+        if weight.stride() != target:
             with torch.no_grad():
-                weight.data = weight.data.t().contiguous().t()  # (out, in) with strides (1, out)
+                weight.data = weight.data.t().contiguous().t() if column_major else weight.data.contiguous()
             changed += 1
     return changed

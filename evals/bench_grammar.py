@@ -13,6 +13,7 @@
    (issue 4 (a); the test suite does all of them on the 926-token test tokenizer).
 
     .venv/bin/python -m mimo_agent.evals.bench_grammar --decode-tokens 64 [--bfcl-questions 0]
+    .venv/bin/python -m mimo_agent.evals.bench_grammar --bfcl-only --bfcl-questions 0   # coverage only
 """
 
 from __future__ import annotations
@@ -233,10 +234,15 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--threads", type=int, default=1, help="torch threads (1 is stable on a shared CPU)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--bfcl-only", action="store_true", help="only section 3: BFCL compile coverage")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     rows = mini_config()["vocab_size"]
     small = train_tokenizer(rows)
+    if args.bfcl_only:
+        json.dump({"bfcl_compile": bfcl_compile(small, args.bfcl_questions)}, sys.stdout, indent=2)
+        print()
+        return
     turn = small.encode(TURN)
     report: dict[str, Any] = {
         "vocabularies": "byte-level BPE trained on local Python sources (no MiMo tokenizer offline); "

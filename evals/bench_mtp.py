@@ -76,12 +76,26 @@ def decode(
 
 
 def compare(
-    model: MiMoForCausalLM, heads: MTPHeads, prompt: list[int], tokens: int, ks: list[int], adaptive: bool
+    model: MiMoForCausalLM,
+    heads: MTPHeads,
+    prompt: list[int],
+    tokens: int,
+    ks: list[int],
+    adaptive: bool,
+    repeats: int,
 ) -> dict[str, Any]:
-    plain, plain_tps = decode(model, heads, prompt, tokens, 0, adaptive)
+    """Plain decoding and each k, taken in turn `repeats` times (so a burst of load on the shared
+    machine hits every variant alike); each keeps its fastest run."""
+    best: dict[int, tuple[GenerationResult, float]] = {}
+    for _ in range(repeats):
+        for k in [0, *ks]:
+            result, tps = decode(model, heads, prompt, tokens, k, adaptive)
+            if k not in best or tps > best[k][1]:
+                best[k] = (result, tps)
+    plain, plain_tps = best[0]
     runs = []
     for k in ks:
-        spec, tps = decode(model, heads, prompt, tokens, k, adaptive)
+        spec, tps = best[k]
         stats = spec.stats.speculation
         assert stats is not None
         runs.append(
@@ -96,6 +110,7 @@ def compare(
     return {
         "prompt_tokens": len(prompt),
         "new_tokens": tokens,
+        "repeats": repeats,
         "plain_tokens_per_second": round(plain_tps, 2),
         "mtp": runs,
     }
@@ -117,6 +132,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--distill-steps", type=int, default=150)
     parser.add_argument("--lr", type=float, default=5e-3)
     parser.add_argument("--fixed-k", action="store_true", help="always draft k (no adaptive draft length)")
+    parser.add_argument("--repeats", type=int, default=3, help="runs per variant; the fastest counts")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
@@ -132,7 +148,9 @@ def main(argv: list[str] | None = None) -> None:
         "model": "bench_engine.mini_config() (~100M, random weights) + 3 self-distilled MTP heads",
         "adaptive_draft_length": not args.fixed_k,
         "distill": distill,
-        "distilled_prompt": compare(model, heads, seen, args.new_tokens, args.k, not args.fixed_k),
+        "distilled_prompt": compare(
+            model, heads, seen, args.new_tokens, args.k, not args.fixed_k, args.repeats
+        ),
         "unseen_prompt": compare(
             model,
             heads,
@@ -140,6 +158,7 @@ def main(argv: list[str] | None = None) -> None:
             args.new_tokens,
             args.k,
             not args.fixed_k,
+            args.repeats,
         ),
     }
     print(json.dumps(report, indent=2))

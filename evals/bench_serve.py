@@ -177,8 +177,9 @@ def check_stream(lines: list[str], request: dict[str, Any]) -> list[str]:
     chunks = []
     for line in events[:-1]:
         try:
-            chunks.append(ChatCompletionChunk.model_validate(json.loads(line.removeprefix("data: "))))
-        except (json.JSONDecodeError, ValidationError) as exc:
+            # Strict: the client itself coerces ("1" passes as 1), so only strict checks catch a mistyped field.
+            chunks.append(ChatCompletionChunk.model_validate_json(line.removeprefix("data: "), strict=True))
+        except ValidationError as exc:
             problems.append(f"bad event {line[:80]!r}: {type(exc).__name__}")
     if not chunks:
         return problems + ["no chunks"]

@@ -1,8 +1,10 @@
 """Tool-call parsing on BFCL ground truths: round-trip rate per format and corruption-repair rate per shape.
 
 Run: `.venv/bin/python -m mimo_agent.evals.bench_toolcalls_repair [--categories simple multiple ...]`.
-Prints one JSON object. Only ground truths that satisfy their own schema count (BFCL has some that do
-not, e.g. `null` for a plain string); their number is reported.
+Prints one JSON object: round-trip rate per format; corruption-repair rate overall and per shape, wrong
+calls (valid calls that differ from the truth; must be 0), and the full per-shape counts. Only ground
+truths that satisfy their own schema count (BFCL has some that do not, e.g. `null` for a plain string):
+the calls skipped in the round trip and the questions left out of the repair suite are reported.
 """
 
 from __future__ import annotations
@@ -65,6 +67,10 @@ def main() -> None:
         "categories": args.categories,
         "questions": len(cases),
         "round_trip": round_trip(cases),
+        "repair_rate": suite["rate"],
+        "repair_rate_per_shape": {name: shape["rate"] for name, shape in suite["shapes"].items()},
+        "wrong_calls": suite["wrong_calls"],
+        "excluded_questions_invalid_ground_truth": suite["excluded_questions"],
         "repair": suite,
         "seconds": round(time.perf_counter() - started, 1),
     }

@@ -56,7 +56,9 @@ class BudgetSettings(_Section):
     max_steps: int = Field(100, gt=0)
     max_tokens: int = Field(5_000_000, gt=0, description="prompt + completion tokens over the run")
     max_wall_seconds: float = Field(3_600.0, gt=0.0)
-    max_consecutive_invalid: int = Field(3, gt=0, description="invalid tool calls in a row before the run stops")
+    max_consecutive_invalid: int = Field(
+        3, gt=0, description="invalid tool calls in a row before the run stops"
+    )
     max_repeated_calls: int = Field(3, gt=1, description="identical calls in a row before a nudge")
 
 
@@ -68,9 +70,12 @@ class PermissionSettings(_Section):
 
 class ContextSettings(_Section):
     date: dt.date | None = Field(
-        None, description="date the system prompt states (YYYY-MM-DD); default today, fix it for repeatable runs"
+        None,
+        description="date the system prompt states (YYYY-MM-DD); default today, fix it for repeatable runs",
     )
-    compaction_threshold: float = Field(0.8, gt=0.0, le=1.0, description="share of the budget that triggers it")
+    compaction_threshold: float = Field(
+        0.8, gt=0.0, le=1.0, description="share of the budget that triggers it"
+    )
     keep_recent_turns: int = Field(6, ge=1)
     observation_max_tokens: int = Field(6_000, gt=0)
 
@@ -113,10 +118,13 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise SettingsError(f"{path}: cannot read: {exc.strerror}") from exc
 
 
-def _env_layer(environ: Mapping[str, str]) -> dict[str, Any]:
-    """`MIMO_AGENT_BUDGETS__MAX_STEPS=50` → {"budgets": {"max_steps": 50}}; values parse as TOML when they can."""
-    layer: dict[str, Any] = {}
-    for name, raw in environ.items():
+def _env_layers(environ: Mapping[str, str]) -> list[tuple[str, dict[str, Any]]]:
+    """`MIMO_AGENT_BUDGETS__MAX_STEPS=50` → ("environment (MIMO_AGENT_BUDGETS__MAX_STEPS)", {"budgets": {"max_steps": 50}}).
+
+    One layer per variable, so an error names the variable; values parse as TOML when they can.
+    """
+    layers: list[tuple[str, dict[str, Any]]] = []
+    for name, raw in sorted(environ.items()):
         if not name.startswith(ENV_PREFIX) or "__" not in name:
             continue
         section, _, key = name[len(ENV_PREFIX) :].lower().partition("__")
@@ -124,8 +132,8 @@ def _env_layer(environ: Mapping[str, str]) -> dict[str, Any]:
             value = tomllib.loads(f"v = {raw}")["v"]
         except tomllib.TOMLDecodeError:
             value = raw
-        layer.setdefault(section, {})[key] = value
-    return layer
+        layers.append((f"environment ({name})", {section: {key: value}}))
+    return layers
 
 
 def _merge(layers: list[tuple[str, dict[str, Any]]]) -> tuple[dict[str, dict[str, Any]], dict[str, str]]:
@@ -135,7 +143,9 @@ def _merge(layers: list[tuple[str, dict[str, Any]]]) -> tuple[dict[str, dict[str
     for source, layer in layers:
         for section, values in layer.items():
             if section not in known:
-                raise SettingsError(f"{source}: unknown section {section!r} (expected one of {', '.join(known)})")
+                raise SettingsError(
+                    f"{source}: unknown section {section!r} (expected one of {', '.join(known)})"
+                )
             if not isinstance(values, dict):
                 raise SettingsError(f"{source}: {section!r} must be a table of keys")
             section_fields = known[section].annotation.model_fields  # type: ignore[union-attr]
@@ -162,7 +172,7 @@ def load_settings(
     user = user_config_path(environ)
     if user.is_file():
         layers.append((str(user), _read_toml(user)))
-    layers.append(("environment", _env_layer(environ)))
+    layers.extend(_env_layers(environ))
     layers.append(("command line", {k: dict(v) for k, v in (flags or {}).items()}))
     merged, sources = _merge(layers)
     model_path = merged.get("model", {}).get("path")

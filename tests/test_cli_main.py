@@ -30,13 +30,24 @@ def test_top_level_folders_install_under_mimo_agent() -> None:
 def test_help_lists_every_discovered_command(capsys) -> None:
     parser = build_parser()
     commands = parser._subparsers._group_actions[0].choices  # the registered sub-commands
-    assert {"chat", "fix-issue", "generate", "model-info", "serve", "toolcalls", "eval", "config"} <= set(commands)
+    assert {"chat", "fix-issue", "generate", "model-info", "serve", "toolcalls", "eval", "config"} <= set(
+        commands
+    )
     with pytest.raises(SystemExit) as done:
         main(["--help"])
     assert done.value.code == 0
     out = capsys.readouterr().out
     for name in commands:
         assert name in out
+
+
+def test_help_says_a_bare_mimo_agent_is_chat(capsys) -> None:
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    out = capsys.readouterr().out
+    assert "Without a command, mimo-agent opens `chat`" in out and "mimo-agent chat --help" in out
+    # The epilog keeps its own line breaks instead of being rewrapped to the terminal's width.
+    assert "\nrepository: `mimo-agent` is `mimo-agent chat`, and `mimo-agent --resume [ID]` is\n" in out
 
 
 def test_bare_options_go_to_chat(monkeypatch) -> None:

@@ -21,7 +21,9 @@ def _user_file(tmp_path: Path, text: str) -> None:
 
 
 def test_later_layers_win(tmp_path: Path) -> None:
-    (tmp_path / ".mimo-agent.toml").write_text("[budgets]\nmax_steps = 10\nmax_tokens = 1000\n[model]\ntop_p = 0.5\n")
+    (tmp_path / ".mimo-agent.toml").write_text(
+        "[budgets]\nmax_steps = 10\nmax_tokens = 1000\n[model]\ntop_p = 0.5\n"
+    )
     _user_file(tmp_path, "[budgets]\nmax_steps = 20\n")
     env = _env(tmp_path, MIMO_AGENT_BUDGETS__MAX_TOKENS="2000", MIMO_AGENT_MODEL__BACKEND="replay")
     loaded = load_settings(tmp_path, flags={"model": {"backend": "openai"}}, environ=env)
@@ -47,7 +49,19 @@ def test_bad_value_names_key_and_source(tmp_path: Path) -> None:
     with pytest.raises(SettingsError) as err:
         load_settings(tmp_path, environ=env)
     assert "permissions.mode" in str(err.value)
-    assert "environment" in str(err.value)
+    assert "environment (MIMO_AGENT_PERMISSIONS__MODE)" in str(err.value)
+
+
+def test_environment_errors_name_the_variable(tmp_path: Path) -> None:
+    """Regression: an error from a variable said only "environment", not which of them."""
+    env = _env(tmp_path, MIMO_AGENT_MODEL__BACKEND="replay", MIMO_AGENT_LIMITS__MAX_STEPS="5")
+    with pytest.raises(SettingsError, match=r"environment \(MIMO_AGENT_LIMITS__MAX_STEPS\): unknown section"):
+        load_settings(tmp_path, environ=env)
+    env = _env(tmp_path, MIMO_AGENT_BUDGETS__MAX_STEPZ="5")
+    with pytest.raises(SettingsError, match=r"environment \(MIMO_AGENT_BUDGETS__MAX_STEPZ\): unknown key"):
+        load_settings(tmp_path, environ=env)
+    loaded = load_settings(tmp_path, environ=_env(tmp_path, MIMO_AGENT_BUDGETS__MAX_STEPS="7"))
+    assert loaded.sources["budgets.max_steps"] == "environment (MIMO_AGENT_BUDGETS__MAX_STEPS)"
 
 
 def test_unknown_section_and_bad_toml(tmp_path: Path) -> None:

@@ -79,7 +79,7 @@ def run_apply_patch(args: ApplyPatchArgs, context: ToolContext) -> ToolResult:
     try:
         for plan in planned:
             reports.append(_execute(context, plan))
-    except OSError:
+    except BaseException:  # an OS error, or Ctrl-C between files: all or nothing still holds
         _restore(backups, planned)
         raise
     lines = ["Patch applied:"]

@@ -1,8 +1,9 @@
 """Turning a pydantic Args model and a `run(args, context)` function into a ToolDef with a safe handler.
 
 The handler validates the raw arguments and converts every failure the model or the environment can cause
-(bad arguments, a path outside the workspace, a binary file, an OS error) into an error ToolResult, so a
-tool never raises into the loop for an expected failure.
+(bad arguments, a path outside the workspace, a binary file, an OS error) into an error ToolResult; an
+unexpected exception (a bug in a tool) becomes an error observation too, so a tool never raises into the
+loop. Ctrl-C (KeyboardInterrupt) is not an Exception and still reaches the loop.
 """
 
 from __future__ import annotations
@@ -46,6 +47,8 @@ def define_tool(
         except OSError as exc:
             where = f" ({exc.filename})" if exc.filename else ""
             return ToolResult.error(f"{name} failed: {exc.strerror or exc}{where}")
+        except Exception as exc:  # a tool bug must not end the run: the model sees it and can work around it
+            return ToolResult.error(f"{name} failed unexpectedly: {type(exc).__name__}: {exc}")
 
     handler.__name__ = f"{name}_handler"
     return ToolDef.from_model(name, description, args_model, handler)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import secrets
 from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, Field
 
 from mimo_agent.tools.base import define_tool
 from mimo_agent.tools.result import ToolResult
+from mimo_agent.tools.state import STATE_DIR, exclude_state_dir
 
 if TYPE_CHECKING:
     from mimo_agent.tools.context import ToolContext
@@ -28,9 +30,20 @@ class BashArgs(BaseModel):
 def run_bash(args: BashArgs, context: ToolContext) -> ToolResult:
     cfg = context.config
     timeout = min(args.timeout or cfg.bash_timeout, cfg.bash_max_timeout)
-    result = context.shell.run(args.command, timeout=timeout, max_output_chars=cfg.max_output_chars)
+    full = context.root / STATE_DIR / "bash" / f"output-{secrets.token_hex(4)}.txt"  # used only when cut
+    result = context.shell.run(
+        args.command,
+        timeout=timeout,
+        max_output_chars=cfg.max_output_chars,
+        cancel=context.cancel,
+        save_full=full,
+    )
+    if result.full_output is not None:
+        exclude_state_dir(context.root)
     output = result.output.rstrip("\n")
-    if result.timed_out:
+    if result.interrupted:
+        status = "[interrupted by the user; the command and its child processes were killed]"
+    elif result.timed_out:
         status = f"[timed out after {timeout:g}s; the command and its child processes were killed]"
     else:
         status = f"[exit code {result.exit_code}]"
@@ -43,8 +56,11 @@ def run_bash(args: BashArgs, context: ToolContext) -> ToolResult:
         "timed_out": result.timed_out,
         "duration_s": round(result.duration_s, 3),
         "cwd": str(result.cwd),
+        "interrupted": result.interrupted,
     }
-    return ToolResult(output=text, is_error=result.timed_out or result.exit_code != 0, metadata=metadata)
+    if result.full_output is not None:
+        metadata["full_output"] = context.workspace.relative(result.full_output)
+    return ToolResult(output=text, is_error=result.exit_code != 0, metadata=metadata)
 
 
 BASH = define_tool(

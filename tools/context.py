@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+import threading
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -42,7 +43,13 @@ class ToolContext:
     todos: TodoList = field(default_factory=TodoList)
     changed_paths: set[str] = field(default_factory=set)  # workspace-relative paths written by file tools
     base_env: Mapping[str, str] | None = None  # environment the shell starts from (default: os.environ)
-    state: dict[str, Any] = field(default_factory=dict)  # per-run objects a tool keeps warm (e.g. the repo mapper)
+    state: dict[str, Any] = field(
+        default_factory=dict
+    )  # per-run objects a tool keeps warm (e.g. the repo mapper)
+    cancel: threading.Event = field(
+        default_factory=threading.Event
+    )  # the agent's interrupt: bash stops on it
+    count_tokens: Callable[[str], int] | None = None  # the model's tokenizer, when the backend has one
     _shell: BashSession | None = field(default=None, init=False, repr=False)
 
     @classmethod
@@ -51,8 +58,16 @@ class ToolContext:
         root: str | os.PathLike[str],
         config: ToolConfig | None = None,
         base_env: Mapping[str, str] | None = None,
+        cancel: threading.Event | None = None,
+        count_tokens: Callable[[str], int] | None = None,
     ) -> ToolContext:
-        return cls(workspace=Workspace(root), config=config or ToolConfig(), base_env=base_env)
+        return cls(
+            workspace=Workspace(root),
+            config=config or ToolConfig(),
+            base_env=base_env,
+            cancel=cancel or threading.Event(),
+            count_tokens=count_tokens,
+        )
 
     @property
     def root(self) -> Path:

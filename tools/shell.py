@@ -4,7 +4,9 @@ Persistence comes from a state directory: the working directory and the exported
 an EXIT trap after every command and handed to the next one. A fresh process per command means a hung or
 crashed command can never wedge the session; the whole process group is killed on timeout and, when the
 command ends, so are background jobs it left behind (a process that called `setsid` survives on purpose).
-Output goes to a file, so 10 MB of output or a grandchild holding the stream open cannot block the reader.
+Output goes to a file, so 10 MB of output or a grandchild holding the stream open cannot block the reader;
+when it is cut for the model, the whole file is kept where the caller asks and the cut marker names it.
+A `cancel` event (the agent's interrupt) stops the command within `_POLL_S` like a timeout does.
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ _DROPPED_VARS = ("_", "SHLVL")
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07]*\x07")
 _OVERWRITTEN = re.compile(r"[^\n]*\r")  # progress bars redraw a line after a bare CR
 _KILL_GRACE_S = 0.5
+_POLL_S = 0.05  # how often a running command checks the cancel event
 
 # Runs the command file in the session's shell (so `cd` and `export` stick) and saves the state on any exit.
 _PRELUDE = """__mimo_save() {
@@ -61,10 +64,12 @@ trap __mimo_save EXIT
 @dataclass(frozen=True)
 class CommandResult:
     output: str
-    exit_code: int | None  # None when killed on timeout
+    exit_code: int | None  # None when killed on timeout or interrupt
     timed_out: bool
     duration_s: float
     cwd: Path
+    interrupted: bool = False
+    full_output: Path | None = None  # where the whole output was saved when it was cut
 
 
 class BashSession:
@@ -81,11 +86,27 @@ class BashSession:
         self._state = Path(tempfile.mkdtemp(prefix="mimo-bash-"))
         self._lock = threading.Lock()
 
-    def run(self, command: str, timeout: float, max_output_chars: int) -> CommandResult:
+    def run(
+        self,
+        command: str,
+        timeout: float,
+        max_output_chars: int,
+        cancel: threading.Event | None = None,
+        save_full: Path | None = None,
+    ) -> CommandResult:
+        """Run `command`; output over `max_output_chars` is cut to head and tail, the whole of it moved to
+        `save_full` (when given) and named in the cut marker relative to the session's starting folder."""
         with self._lock:
-            return self._run(command, timeout, max_output_chars)
+            return self._run(command, timeout, max_output_chars, cancel or threading.Event(), save_full)
 
-    def _run(self, command: str, timeout: float, max_output_chars: int) -> CommandResult:
+    def _run(
+        self,
+        command: str,
+        timeout: float,
+        max_output_chars: int,
+        cancel: threading.Event,
+        save_full: Path | None,
+    ) -> CommandResult:
         (self._state / "command.sh").write_text(command + "\n", encoding="utf-8")
         for name in ("cwd", "env"):
             (self._state / name).unlink(missing_ok=True)
@@ -103,14 +124,18 @@ class BashSession:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
-            timed_out = False
+            timed_out = interrupted = False
             try:
-                proc.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                timed_out = True
-                _kill_group(proc.pid, signal.SIGTERM)
-                with contextlib.suppress(subprocess.TimeoutExpired):
-                    proc.wait(timeout=_KILL_GRACE_S)
+                while proc.poll() is None:
+                    left = start + timeout - time.monotonic()
+                    timed_out, interrupted = left <= 0, cancel.is_set()
+                    if timed_out or interrupted:
+                        _kill_group(proc.pid, signal.SIGTERM)
+                        with contextlib.suppress(subprocess.TimeoutExpired):
+                            proc.wait(timeout=_KILL_GRACE_S)
+                        break
+                    with contextlib.suppress(subprocess.TimeoutExpired):
+                        proc.wait(timeout=min(_POLL_S, left))
             finally:
                 # Background children too, and on Ctrl-C: the group is its own session, so the
                 # terminal's interrupt never reaches it.
@@ -118,10 +143,16 @@ class BashSession:
                 proc.wait()
         duration = time.monotonic() - start
         self._load_state()
-        raw = head_tail_file(out_path, max_output_chars).replace("\r\n", "\n")
+        saved, saved_as = None, ""
+        if save_full is not None and out_path.stat().st_size > max_output_chars:
+            save_full.parent.mkdir(parents=True, exist_ok=True)
+            saved = Path(shutil.move(out_path, save_full))
+            saved_as = os.path.relpath(saved, self._start_dir)
+        raw = head_tail_file(saved or out_path, max_output_chars, saved_as).replace("\r\n", "\n")
         output = _OVERWRITTEN.sub("", _ANSI.sub("", raw)).replace(str(self._state / "command.sh"), "bash")
         out_path.unlink(missing_ok=True)
-        return CommandResult(output, None if timed_out else proc.returncode, timed_out, duration, self.cwd)
+        exit_code = None if timed_out or interrupted else proc.returncode
+        return CommandResult(output, exit_code, timed_out, duration, self.cwd, interrupted, saved)
 
     def _load_state(self) -> None:
         cwd_file, env_file = self._state / "cwd", self._state / "env"

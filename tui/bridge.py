@@ -1,9 +1,9 @@
 """The agent side of the UI: hooks the agent's worker thread calls, which never touch a widget.
 
 Events go to the UI through a thread-safe `post` callable; a permission question is a request carrying
-a `concurrent.futures.Future` that blocks the worker until the UI resolves it. Interrupts are raised at
-the two points where the conversation is consistent: before a model call and while the model streams
-(nothing of that step is in the history yet).
+a `concurrent.futures.Future` that blocks the worker until the UI resolves it. An interrupt (Esc) sets the
+run's cancellation token: the loop, the backend and bash stop at the next point where the history is
+consistent, and the partial answer is kept in it.
 """
 
 from __future__ import annotations
@@ -15,11 +15,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mimo_agent.agent import events as ev
-from mimo_agent.agent.outcome import Outcome, OutcomeKind, RunStopped
+from mimo_agent.agent.loop import ANSWERED
 from mimo_agent.agent.permissions import Check, Decision
 
-INTERRUPTED = "interrupted by the user (Esc)"
-ANSWERED = "the assistant answered"
+__all__ = [
+    "ANSWERED",
+    "PermissionRequest",
+    "TuiApprover",
+    "TurnControl",
+]  # ANSWERED: the screen reads it here
 
 
 @dataclass
@@ -35,29 +39,14 @@ class PermissionRequest:
 
 
 class TurnControl:
-    """Forwards events to the UI and ends the turn at a safe point when asked.
-
-    In a chat an answer without a tool call ends the turn (the loop would otherwise remind the model to
-    act); that is detected from the loop's `no_tool_call` notice, after the answer is in the history.
-    """
+    """Forwards the agent's events to the UI and holds the run's cancellation token (Esc sets it)."""
 
     def __init__(self, post: Callable[[ev.Event], None]) -> None:
         self._post = post
         self.cancel = threading.Event()
-        self.partial = ""  # what the model streamed in the current step, kept when interrupted
 
     def on_event(self, event: ev.Event) -> None:
-        if isinstance(event, ev.StepStarted):
-            self.partial = ""
-        elif isinstance(event, ev.AssistantDelta):
-            self.partial += event.text
-        elif isinstance(event, ev.AssistantMessage):
-            self.partial = ""
-        if isinstance(event, ev.Notice) and event.kind == "no_tool_call":
-            raise RunStopped(Outcome(OutcomeKind.FINISHED, ANSWERED))
         self._post(event)
-        if self.cancel.is_set() and isinstance(event, ev.StepStarted | ev.AssistantDelta):
-            raise RunStopped(Outcome(OutcomeKind.INTERRUPTED, INTERRUPTED))
 
 
 class TuiApprover:

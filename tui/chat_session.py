@@ -14,7 +14,6 @@ from typing import Any
 from mimo_agent.agent import events as ev
 from mimo_agent.agent.compaction import Compactor
 from mimo_agent.agent.loop import AgentRun
-from mimo_agent.agent.outcome import OutcomeKind
 from mimo_agent.agent.runner import PreparedRun, RunRequest, prepare_run
 from mimo_agent.agent.sessions import (
     Session,
@@ -23,15 +22,14 @@ from mimo_agent.agent.sessions import (
     latest_session_id,
     load_session,
     new_session_id,
+    session_files,
     sessions_dir,
 )
-from mimo_agent.backends.base import Message
+from mimo_agent.backends.base import Backend, Message, context_limit
 from mimo_agent.settings import PermissionSettings
-from mimo_agent.toolcalls.parser import parse
 from mimo_agent.tools.git import Checkpoint
 from mimo_agent.tui.bridge import PermissionRequest, TuiApprover, TurnControl
 
-INTERRUPT_MARK = "[interrupted by the user]"
 MODES = PermissionSettings.model_fields["mode"].annotation.__args__  # type: ignore[union-attr]
 
 
@@ -45,8 +43,9 @@ class ChatOptions:
     flags: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     environ: Mapping[str, str] | None = None
     sessions_directory: Path | None = None  # default: sessions_dir() ($XDG_STATE_HOME/mimo-agent/sessions)
-    resume: str | None = None  # a session id; "" reopens the latest
+    resume: str | None = None  # a session id; "" reopens this workspace's latest
     theme: str = "dark"
+    backend: Backend | None = None  # an already built backend (default: from the settings)
 
 
 @dataclass
@@ -54,6 +53,14 @@ class TurnStart:
     checkpoint: Checkpoint
     messages: list[Message]
     text: str
+
+
+@dataclass
+class Usage:
+    """Model calls and tokens over the whole session, earlier runs of a resumed one included."""
+
+    steps: int = 0
+    tokens: int = 0
 
 
 @dataclass
@@ -76,6 +83,7 @@ class ChatSession:
         self.prepared: PreparedRun | None = None
         self.session_id = ""
         self.turns: list[TurnStart] = []
+        self.usage = Usage()
 
     # -- lifecycle ---------------------------------------------------------------------------------------
     def open(self) -> list[Message]:
@@ -83,11 +91,12 @@ class ChatSession:
         directory = self.options.sessions_directory or sessions_dir(self.options.environ)
         resumed: Session | None = None
         if self.options.resume is not None:
-            session_id = self.options.resume or latest_session_id(directory)
+            session_id = self.options.resume or latest_session_id(directory, self.options.workspace)
             if session_id is None:
-                raise ChatError(f"no saved sessions in {directory} to resume")
+                raise ChatError(f"no saved sessions of {self.options.workspace} in {directory} to resume")
             resumed = load_session(session_id, directory)
             self.session_id = session_id
+            self.usage = Usage(resumed.usage["steps"], resumed.usage["tokens"])
         else:
             self.session_id = new_session_id()
         path = directory / f"{self.session_id}.jsonl"
@@ -97,8 +106,15 @@ class ChatSession:
             environ=self.options.environ,
             session_path=path,  # an existing file is continued, not rewritten
             history=resumed.messages if resumed else [],
+            end_turn_on_answer=True,
         )
-        self.prepared = prepare_run(request, on_event=self.control.on_event, approver=self.approver)
+        self.prepared = prepare_run(
+            request,
+            on_event=self.control.on_event,
+            approver=self.approver,
+            backend=self.options.backend,
+            cancel=self.control.cancel,
+        )
         return list(self.prepared.agent.messages)
 
     def close(self) -> None:
@@ -118,17 +134,19 @@ class ChatSession:
         """One user turn to its outcome; a checkpoint first so /undo can put the files back."""
         prepared = self.run
         agent = prepared.agent
-        self.turns.append(TurnStart(prepared.repo.checkpoint("before turn"), list(agent.messages), display or text))
+        self.turns.append(
+            TurnStart(prepared.repo.checkpoint("before turn"), list(agent.messages), display or text)
+        )
         self.control.cancel.clear()
-        result = agent.run(text, base_commit=prepared.base_commit)
-        if result.outcome.kind is OutcomeKind.INTERRUPTED and self.control.partial.strip():
-            kept = parse(self.control.partial, agent.tools, fmt=prepared.settings.model.tool_format).text.strip()
-            agent.messages.append({"role": "assistant", "content": f"{kept}\n\n{INTERRUPT_MARK}".strip()})
-            self._sync()
-        self.control.partial = ""
-        return result
+        run = agent.run(text, base_commit=prepared.base_commit)
+        self.usage.steps += run.steps
+        self.usage.tokens += run.prompt_tokens + run.completion_tokens
+        if agent.session is not None:
+            agent.session.record_usage(self.usage.steps, self.usage.tokens)
+        return run
 
     def interrupt(self) -> None:
+        """Stop the turn (model, bash, loop) at the next consistent point; the partial answer is kept."""
         self.control.cancel.set()
         self.approver.refuse_pending("the user interrupted this turn (Esc)")
 
@@ -149,7 +167,8 @@ class ChatSession:
         agent = self.run.agent
         settings = self.run.settings
         before = agent.backend.count_tokens(agent.messages, agent.tools)
-        turns = Compactor(settings.context, settings.model).compact(agent.messages, agent.backend, agent.tools)
+        compactor = Compactor(settings.context, settings.model, context_limit(agent.backend))
+        turns = compactor.compact(agent.messages, agent.backend, agent.tools)
         self._sync()
         return Compaction(before, agent.backend.count_tokens(agent.messages, agent.tools), turns)
 
@@ -158,11 +177,12 @@ class ChatSession:
         agent = self.run.agent
         agent.messages.clear()
         self.turns.clear()
+        self.usage = Usage()
         self.session_id = new_session_id()
         directory = self.options.sessions_directory or sessions_dir(self.options.environ)
         agent.session = SessionWriter(
             directory / f"{self.session_id}.jsonl",
-            {"workspace": str(self.run.repo.root), "backend": agent.backend.name},
+            {"workspace": str(agent.workspace), "backend": agent.backend.name},
         )
         return self.session_id
 
@@ -188,11 +208,9 @@ class SessionInfo:
     messages: int
 
 
-def recent_sessions(directory: Path, limit: int = 10) -> list[SessionInfo]:
-    """The newest sessions first, each with the start of its first user message."""
-    if not directory.is_dir():
-        return []
-    files = sorted(directory.glob("*.jsonl"), key=lambda p: p.stat().st_mtime, reverse=True)[:limit]
+def recent_sessions(directory: Path, limit: int = 10, workspace: Path | None = None) -> list[SessionInfo]:
+    """The newest sessions first (only `workspace`'s when given), each with the start of its first user message."""
+    files = session_files(directory, workspace)[:limit]
     found = []
     for path in files:
         try:
@@ -200,5 +218,9 @@ def recent_sessions(directory: Path, limit: int = 10) -> list[SessionInfo]:
         except SessionError:
             continue
         first = next((str(m.get("content", "")) for m in session.messages if m.get("role") == "user"), "")
-        found.append(SessionInfo(path.stem, first.strip().splitlines()[0][:60] if first.strip() else "", len(session.messages)))
+        found.append(
+            SessionInfo(
+                path.stem, first.strip().splitlines()[0][:60] if first.strip() else "", len(session.messages)
+            )
+        )
     return found

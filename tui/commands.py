@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from mimo_agent.settings import ModelSettings
+
 COMMANDS: dict[str, str] = {
     "help": "list keys and commands",
     "clear": "start a fresh conversation (the session file keeps the old one)",
     "compact": "summarise older turns now to free context",
     "undo": "put files and conversation back as they were before the last turn",
     "diff": "show the changes since the session started",
-    "model": "show the model, backend and context window",
+    "model": "show the model and backend; switching needs a restart (it says how)",
     "mode": "show or set the permission mode: /mode read-only|ask|auto-edit|yolo",
     "cost": "tokens used and steps taken in this session",
     "sessions": "list saved sessions (reopen one with `mimo-agent chat --resume ID`)",
@@ -50,3 +52,21 @@ def parse_command(text: str) -> SlashCommand | None:
         valid = " ".join(f"/{n}" for n in COMMANDS)
         raise UnknownCommand(f"unknown command /{name}; valid commands: {valid}")
     return SlashCommand(name, argument.strip())
+
+
+def model_report(model: ModelSettings, backend: str, session_id: str) -> str:
+    """What /model shows. It does not switch: an embedded engine holds its weights in GPU memory, so another
+    model means another process; `--resume` carries the conversation over."""
+    source = {
+        "replay": model.replay,
+        "openai": f"{model.model_name or '(server default)'} at {model.base_url or '(default URL)'}",
+    }.get(model.backend, model.path)
+    return "\n".join(
+        [
+            f"model: {source or '-'}",
+            f"backend: {backend} · context window {model.context_window} tokens · tool format {model.tool_format}",
+            "/model cannot swap a loaded model mid-session. To use another one: /exit, then",
+            f"  mimo-agent chat --resume {session_id} --backend BACKEND --model DIR   (or --base-url/--model-name)",
+            "(--resume keeps this conversation; `mimo-agent chat --help` lists the backend options)",
+        ]
+    )

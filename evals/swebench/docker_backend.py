@@ -48,7 +48,7 @@ def run_official(
     output.mkdir(parents=True, exist_ok=True)
     if predictions_source == GOLD:
         predictions_path = GOLD
-    else:  # a file (filtered to the selection) or the `empty` check written as a predictions file
+    else:  # the file filtered to the selection (`empty` is refused: the official harness skips it)
         predictions_path = str(output / f"predictions.{run_id}.jsonl")
         Path(predictions_path).write_text(
             "".join(json.dumps(p.to_dict()) + "\n" for p in predictions.values())

@@ -1,11 +1,11 @@
 """Per-instance environments (a venv plus the prepared repository), built from a spec and cached.
 
-Layout: `CACHE/INSTANCE_ID/DIGEST/{venv,repo,build.log,ready.json}`. DIGEST hashes the spec and the
-instance, so a changed spec builds a new environment (older ones of that instance are deleted). The
-repository is committed after installation; graders reset it to that commit before and after use, under
-a per-instance file lock. The repository is reused in place rather than copied because an editable
-install binds the venv to the repository's absolute path: a copy elsewhere would not be what the tests
-import.
+Layout: `CACHE/INSTANCE_ID/DIGEST/{venv,repo,build.log,ready.json}`. DIGEST hashes the spec, the
+instance and, for a `path` source, the folder's file list, so a changed spec or folder builds a new
+environment (older ones of that instance are deleted). The repository is committed after installation;
+graders reset it to that commit before and after use, under a per-instance file lock. The repository
+is reused in place rather than copied because an editable install binds the venv to the repository's
+absolute path: a copy elsewhere would not be what the tests import.
 """
 
 from __future__ import annotations

@@ -123,6 +123,21 @@ def _grade(
         with open(output, "a") as handle:
             handle.write(f"\n\nTimeout error: {timeout:g} seconds exceeded.\n")
         raise InstanceError("tests_timed_out", f"tests ran longer than {timeout:g} s (killed)")
+    report = report_from_log(instance, spec.log_parser, prediction, output)
+    entry = report[instance.instance_id]
+    entry["test_exit_code"] = result.returncode
+    entry["test_seconds"] = round(result.seconds, 2)
+    return report
+
+
+def report_from_log(instance: Instance, log_parser: str, prediction: Prediction, test_output: Path) -> dict:
+    """swebench's own verdict on one `test_output.txt`: per-test outcomes plus `resolution`.
+
+    Its rules: PASSED or XFAIL pass; a missing, FAILED or ERROR test fails (a SKIPPED FAIL_TO_PASS too);
+    a SKIPPED PASS_TO_PASS still counts as kept, when the log names it (pytest's `-rA` summary names
+    no test for a skip, so there it is missing). RESOLVED_FULL needs every test of both lists,
+    RESOLVED_PARTIAL some FAIL_TO_PASS and every PASS_TO_PASS; only FULL is `resolved`.
+    """
     test_spec = TestSpec(
         instance_id=instance.instance_id,
         image="",
@@ -131,17 +146,15 @@ def _grade(
         version=instance.version,
         FAIL_TO_PASS=list(instance.FAIL_TO_PASS),
         PASS_TO_PASS=list(instance.PASS_TO_PASS),
-        log_parser=spec.log_parser,
+        log_parser=log_parser,
         eval_type="pass_and_fail",
     )
     pred = {**prediction.to_dict(), "model_patch": prediction.model_patch or ""}
-    report = get_eval_report(test_spec, pred, str(output), include_tests_status=True)
+    report = get_eval_report(test_spec, pred, str(test_output), include_tests_status=True)
     entry = report[instance.instance_id]
     entry["resolution"] = (
         get_resolution_status(entry["tests_status"]) if "tests_status" in entry else "RESOLVED_NO"
     )
-    entry["test_exit_code"] = result.returncode
-    entry["test_seconds"] = round(result.seconds, 2)
     return report
 
 

@@ -15,7 +15,7 @@ from mimo_agent.evals.swebench.evaluate import Outcome, evaluate_instance, insta
 from mimo_agent.evals.swebench.predictions import Prediction
 from mimo_agent.evals.swebench.process import stop_all
 from mimo_agent.evals.swebench.specs import SpecBook
-from mimo_agent.evals.swebench.summary import make_run_report, write_run_report
+from mimo_agent.evals.swebench.summary import write_summary
 
 
 @dataclass(frozen=True)
@@ -78,9 +78,7 @@ def grade_predictions(
             pool.shutdown(wait=False, cancel_futures=True)
             stop_all()
             raise
-    report = make_run_report(instances, predictions, output, options.run_id)
-    model_dir = next(iter(predictions.values())).model_dir if predictions else "none"
-    path = write_run_report(report, output, model_dir, options.run_id)
+    report, path = write_summary(instances, predictions, output, options.run_id)
     return GradeResult(report, path, outcomes)
 
 

@@ -7,6 +7,9 @@ instance runs, `workspaces/ID/`. Instances already in `predictions.jsonl` are sk
 same command resumes. An instance whose run failed (environment, harness, or an agent `error` outcome
 such as a backend failure) gets no prediction and is tried again next time; a run that ends any other
 way (finished, budget, loop, invalid calls) is the model's result and is kept, even with an empty patch.
+With `grade_timeout` set, each prediction is graded by the worker that made it, right after it is
+written (the same `evaluate_instance` and log folders as `grade`), so progress can count resolved
+instances; predictions of an earlier run are graded too, unless they already have a `report.json`.
 """
 
 from __future__ import annotations
@@ -26,11 +29,12 @@ from typing import Any, TextIO
 from mimo_agent.agent import events as ev
 from mimo_agent.agent.outcome import Outcome, OutcomeKind, RunStopped
 from mimo_agent.agent.runner import RunRequest, RunResult, run_headless
-from mimo_agent.backends.base import Backend, Completion, Message
+from mimo_agent.backends.base import Backend, Completion, Message, complete, context_limit, text_counter
 from mimo_agent.backends.factory import make_backend
 from mimo_agent.evals.swebench.dataset import Instance
 from mimo_agent.evals.swebench.environment import EnvironmentCache
 from mimo_agent.evals.swebench.errors import EnvironmentBuildError, PredictionsError, WorkspaceError
+from mimo_agent.evals.swebench.evaluate import evaluate_instance, instance_log_dir
 from mimo_agent.evals.swebench.grade import clock
 from mimo_agent.evals.swebench.predictions import Prediction, load_predictions
 from mimo_agent.evals.swebench.process import Stopped, stop_all
@@ -54,6 +58,8 @@ class RunOptions:
     build_timeout: float = 1800
     cache_dir: Path | None = None  # default: OUTPUT/envs, shared with `grade`
     keep_workspaces: bool = False
+    # grade each prediction once written, with this many seconds per test run; None: no grading
+    grade_timeout: float | None = None
 
     @property
     def run_dir(self) -> Path:
@@ -81,6 +87,7 @@ class Finished:
     has_patch: bool = False
     steps: int = 0
     seconds: float = 0.0
+    graded: str = ""  # when grading: "resolved", "unresolved", "empty_patch" or "error (KIND)"
 
 
 @dataclass(frozen=True)
@@ -94,12 +101,31 @@ class InferenceResult:
 
 
 class SerializedBackend:
-    """One loaded model shared by every worker; calls take turns, while tools and tests run in parallel."""
+    """One loaded model shared by every worker; calls take turns, while tools and tests run in parallel.
+
+    The optional members (`cancel`, `context_limit`, `count_text`) pass through only where the wrapped
+    backend has them, so the agent sizes its context and counts text with the model's own tokenizer.
+    """
 
     def __init__(self, inner: Backend) -> None:
         self.inner = inner
         self.name = inner.name
+        self.context_limit = context_limit(inner)
         self._lock = threading.Lock()
+        self._count_text = text_counter(inner)
+
+    @property
+    def count_text(self) -> Callable[[str], int] | None:
+        """The wrapped tokenizer, taking turns like the model (a fast tokenizer refuses concurrent use)."""
+        counter = self._count_text
+        if counter is None:
+            return None
+
+        def counted(text: str) -> int:
+            with self._lock:
+                return counter(text)
+
+        return counted
 
     def complete(
         self,
@@ -107,9 +133,10 @@ class SerializedBackend:
         tools: Sequence[ToolDef],
         *,
         on_delta: Callable[[str], None] | None = None,
+        cancel: threading.Event | None = None,
     ) -> Completion:
         with self._lock:
-            return self.inner.complete(messages, tools, on_delta=on_delta)
+            return complete(self.inner, messages, tools, on_delta=on_delta, cancel=cancel)
 
     def count_tokens(self, messages: Sequence[Message], tools: Sequence[ToolDef]) -> int:
         with self._lock:
@@ -179,14 +206,22 @@ def run_inference(
     cache = EnvironmentCache(options.environments, options.build_timeout)
     worker = _Worker(options, cache, backend, predictions, _JsonLines(run_dir / ERRORS))
     todo = [instance for instance in instances if instance.instance_id not in done]
-    tracker = _Progress(len(instances), progress)
-    finished = [
-        Finished(instance_id, "skipped", "", has_patch=bool(done[instance_id])) for instance_id in done
-    ]
-    for item in finished:
-        tracker.update(item)
+    tracker = _Progress(len(instances), progress, grading=options.grade_timeout is not None)
+    finished: list[Finished] = []
+    if options.grade_timeout is None:
+        for instance_id in done:
+            finished.append(Finished(instance_id, "skipped", "", has_patch=bool(done[instance_id])))
+            tracker.update(finished[-1])
     with ThreadPoolExecutor(max_workers=max(1, options.workers)) as pool:
         futures = [pool.submit(worker.infer, instance, spec_of[instance.instance_id]) for instance in todo]
+        if options.grade_timeout is not None:  # earlier runs' predictions: grade what is not graded yet
+            futures += [
+                pool.submit(
+                    worker.grade_earlier, instance, spec_of[instance.instance_id], done[instance.instance_id]
+                )
+                for instance in instances
+                if instance.instance_id in done
+            ]
         try:
             for future in as_completed(futures):
                 finished.append(future.result())
@@ -255,9 +290,17 @@ class _Worker:
                 return Finished(iid, "interrupted", kind.value, seconds=time.monotonic() - started)
             if kind is OutcomeKind.ERROR:
                 return self._fail(iid, "agent_error", result.outcome.message, started)
-            self.predictions.append(Prediction(iid, self.options.model_name, result.patch).to_dict())
+            prediction = Prediction(iid, self.options.model_name, result.patch)
+            self.predictions.append(prediction.to_dict())
+            graded = self._grade(instance, spec, prediction)
             return Finished(
-                iid, "predicted", kind.value, bool(result.patch), result.steps, time.monotonic() - started
+                iid,
+                "predicted",
+                kind.value,
+                bool(result.patch),
+                result.steps,
+                time.monotonic() - started,
+                graded,
             )
         except (Stopped, RunStopped):  # Ctrl-C: an environment build or the agent's start was cut short
             return Finished(iid, "interrupted", "stopped", seconds=time.monotonic() - started)
@@ -268,6 +311,29 @@ class _Worker:
         finally:
             if not self.options.keep_workspaces:
                 shutil.rmtree(root, ignore_errors=True)
+
+    def grade_earlier(self, instance: Instance, spec: Spec, patch: str) -> Finished:
+        """A prediction from an earlier run: graded now, or its `report.json` read back."""
+        started = time.monotonic()
+        graded = self._grade(instance, spec, Prediction(instance.instance_id, self.options.model_name, patch))
+        return Finished(
+            instance.instance_id,
+            "skipped",
+            "",
+            bool(patch),
+            seconds=time.monotonic() - started,
+            graded=graded,
+        )
+
+    def _grade(self, instance: Instance, spec: Spec, prediction: Prediction) -> str:
+        """The grade outcome of a written prediction ("" when not grading); never raises."""
+        if self.options.grade_timeout is None:
+            return ""
+        log_dir = instance_log_dir(self.options.output.resolve(), self.options.run_id, prediction)
+        outcome = evaluate_instance(
+            instance, spec, prediction, self.cache, log_dir, self.options.grade_timeout
+        )
+        return outcome.status if outcome.status != "error" else f"error ({outcome.detail})"
 
     def _run_agent(self, instance: Instance, workspace: AgentWorkspace) -> RunResult:
         trajectory = self.options.run_dir / "trajectories" / f"{instance.instance_id}.json"
@@ -292,19 +358,22 @@ class _Worker:
 
 
 class _Progress:
-    """One line per instance: done/total, patches so far, errors, elapsed and ETA (from instances run now)."""
+    """One line per instance: done/total, patches and resolved so far, errors, elapsed and ETA (from
+    instances run now). Resolved is counted only when grading as the run goes; else it reads n/a."""
 
-    def __init__(self, total: int, stream: TextIO | None) -> None:
+    def __init__(self, total: int, stream: TextIO | None, grading: bool = False) -> None:
         self.total = total
         self.stream = stream
+        self.grading = grading
         self.started = time.monotonic()
-        self.done = self.fresh = self.patches = self.errors = 0
+        self.done = self.fresh = self.patches = self.errors = self.resolved = 0
 
     def update(self, item: Finished) -> None:
         self.done += 1
         self.fresh += item.status != "skipped"
         self.patches += item.has_patch
         self.errors += item.status == "error"
+        self.resolved += item.graded == "resolved"
         if self.stream is None:
             return
         elapsed = time.monotonic() - self.started
@@ -316,9 +385,12 @@ class _Progress:
             note = f"{item.detail}, {'patch' if item.has_patch else 'no patch'}, {item.steps} steps, {item.seconds:.1f}s"
         else:
             note = f"{item.status}: {item.detail}, {item.seconds:.1f}s"
+        if item.graded:
+            note += f"; graded {item.graded}"
+        resolved = str(self.resolved) if self.grading else "n/a (no --grade)"
         print(
-            f"[{self.done}/{self.total}] patches {self.patches}, errors {self.errors} | elapsed {clock(elapsed)}"
-            f" | eta {eta} | {item.instance_id}: {note}",
+            f"[{self.done}/{self.total}] patches {self.patches}, resolved {resolved}, errors {self.errors}"
+            f" | elapsed {clock(elapsed)} | eta {eta} | {item.instance_id}: {note}",
             file=self.stream,
             flush=True,
         )

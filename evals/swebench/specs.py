@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -42,13 +43,37 @@ class Spec:
     python_startup: str = ""
 
     def digest(self, instance: Instance) -> str:
-        """Content hash of everything the built environment depends on: a change forces a rebuild."""
+        """Content hash of everything the built environment depends on: a change forces a rebuild.
+
+        A `path` source's folder is part of it (file names, sizes and mtimes), so editing the folder
+        rebuilds too; the other sources are pinned by the spec (sdist version) or by `base_commit`.
+        """
         payload = {
             "spec": asdict(self),
             "instance_id": instance.instance_id,
             "base_commit": instance.base_commit,
+            "folder": folder_fingerprint(Path(self.source.path)) if self.source.type == "path" else "",
         }
         return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def folder_fingerprint(folder: Path) -> str:
+    """Hash of the relative path, size and mtime of every file and link under `folder`.
+
+    `.git` is left out, as the build's copy leaves it out. Stat data rather than contents keeps this
+    cheap on a large tree: a touched but unchanged file costs a needless rebuild, while an edit that
+    keeps both size and mtime (`cp -p` of a same-size file) goes unnoticed.
+    """
+    digest = hashlib.sha256()
+    for current, dirs, files in os.walk(folder):
+        dirs[:] = sorted(name for name in dirs if name != ".git")
+        for name in sorted([*files, *(d for d in dirs if os.path.islink(os.path.join(current, d)))]):
+            if name == ".git":  # a worktree's or submodule's .git file
+                continue
+            path = os.path.join(current, name)
+            stat = os.lstat(path)
+            digest.update(f"{os.path.relpath(path, folder)}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+    return digest.hexdigest()
 
 
 class SpecBook:

@@ -145,3 +145,12 @@ def write_run_report(report: dict[str, Any], output: Path, model_dir: str, run_i
     path.write_text(json.dumps(report, indent=4) + "\n")
     path.with_suffix(".md").write_text(markdown_summary(report, f"SWE-bench run {run_id} ({model_dir})"))
     return path
+
+
+def write_summary(
+    instances: list[Instance], predictions: dict[str, Prediction], output: Path, run_id: str
+) -> tuple[dict[str, Any], Path]:
+    """`make_run_report` then `write_run_report`, for the model of `predictions`."""
+    report = make_run_report(instances, predictions, output, run_id)
+    model_dir = next(iter(predictions.values())).model_dir if predictions else "none"
+    return report, write_run_report(report, output, model_dir, run_id)

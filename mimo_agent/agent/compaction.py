@@ -47,13 +47,20 @@ def mechanical_summary(messages: Sequence[Message]) -> str:
         for call in m.get("tool_calls") or []:
             fn = call["function"]
             lines.append(f"- called {fn['name']}({json.dumps(fn['arguments'], ensure_ascii=False)[:200]})")
-    return "Earlier tool calls (their results were dropped to save context):\n" + ("\n".join(lines) or "- none")
+    return "Earlier tool calls (their results were dropped to save context):\n" + (
+        "\n".join(lines) or "- none"
+    )
 
 
 class Compactor:
-    def __init__(self, context: ContextSettings, model: ModelSettings) -> None:
+    def __init__(
+        self, context: ContextSettings, model: ModelSettings, context_limit: int | None = None
+    ) -> None:
+        """`context_limit`: what the backend's model really holds (an engine smaller than the configured
+        window must compact before its own limit). The answer never takes more than `max_new_tokens`."""
         self.context = context
-        self.budget = max(1, model.context_window - model.answer_reserve)
+        window = min(model.context_window, context_limit or model.context_window)
+        self.budget = max(1, window - min(model.answer_reserve, model.max_new_tokens))
 
     def should_compact(self, prompt_tokens: int) -> bool:
         return prompt_tokens > self.context.compaction_threshold * self.budget

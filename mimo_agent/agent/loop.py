@@ -1,12 +1,17 @@
 """The agent loop: query → parse/validate/repair → permission → execute → observe, until an outcome.
 
 One step is one model call. Budgets are checked before it; every way out raises `RunStopped` with a
-typed outcome; the trajectory is saved after every step and in `finally`.
+typed outcome, and any other failure becomes an ERROR outcome. The trajectory is appended to after every
+step and written whole in `finally`. A cancellation token (a `threading.Event` the driver sets, e.g. on
+Esc) is checked before each step, before compaction and between tool calls, and handed to the backend
+and, through the tool context, to bash, so an interrupt ends the run at a point where the history is valid.
 """
 
 from __future__ import annotations
 
+import threading
 import time
+import traceback
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -23,7 +28,7 @@ from mimo_agent.agent.permissions import Approver, PermissionPolicy, Verdict
 from mimo_agent.agent.prompts import system_prompt, task_prompt
 from mimo_agent.agent.sessions import SessionWriter
 from mimo_agent.agent.trajectory import Trajectory
-from mimo_agent.backends.base import Backend, BackendError, Message
+from mimo_agent.backends.base import Backend, BackendError, Message, complete, context_limit, text_counter
 from mimo_agent.settings import Settings
 from mimo_agent.toolcalls.calls import ToolCall
 from mimo_agent.toolcalls.definition import ToolDef
@@ -34,6 +39,14 @@ NO_CALL_TEXT = (
     "Your last reply contained no tool call. Act through the tools: call one now, or call `finish` with a "
     "summary if the task is done."
 )
+INTERRUPT_MARK = "[interrupted by the user]"
+ANSWERED = "the assistant answered"
+NOT_RUN = "Not run: the user interrupted the turn before this call."
+
+
+def estimate_tokens(text: str) -> int:
+    """The fallback when the backend has no tokenizer."""
+    return len(text) // 4
 
 
 @dataclass
@@ -58,14 +71,18 @@ class Agent:
     approver: Approver
     on_event: Callable[[ev.Event], None] = lambda event: None
     trajectory_path: Path | None = None
-    count_text_tokens: Callable[[str], int] = lambda text: len(text) // 4
+    # Tokens of one observation; default: the backend's tokenizer, else an estimate.
+    count_text_tokens: Callable[[str], int] | None = None
     session: SessionWriter | None = None
     messages: list[Message] = field(default_factory=list)
+    cancel: threading.Event = field(default_factory=threading.Event)  # set by the driver to interrupt
+    end_turn_on_answer: bool = False  # a chat: an answer without a tool call ends the run (else: a reminder)
 
     def __post_init__(self) -> None:
         self._by_name = {tool.name: tool for tool in self.tools}
-        self._compactor = Compactor(self.settings.context, self.settings.model)
+        self._compactor = Compactor(self.settings.context, self.settings.model, context_limit(self.backend))
         self._trajectory = Trajectory(self.trajectory_path, info={})
+        self._count_text = self.count_text_tokens or text_counter(self.backend) or estimate_tokens
         self._step = 0
 
     # -- driving -----------------------------------------------------------------------------------------
@@ -75,16 +92,24 @@ class Agent:
         self._budgets = BudgetTracker(self.settings.budgets)
         self._loops = LoopDetector(repeats=self.settings.budgets.max_repeated_calls)
         if not self.messages:
-            self.messages.append({"role": "system", "content": system_prompt(self.workspace, self.settings.context.date)})
+            self.messages.append(
+                {"role": "system", "content": system_prompt(self.workspace, self.settings.context.date)}
+            )
         self.messages.append({"role": "user", "content": task_prompt(task)})
-        self._trajectory.info = {
-            "task": task,
-            "workspace": str(self.workspace),
-            "backend": self.backend.name,
-            "base_commit": base_commit,
-            "settings": self.settings.model_dump(mode="json"),
-        }
-        self._emit(ev.RunStarted(task=task, workspace=str(self.workspace), backend=self.backend.name, base_commit=base_commit))
+        self._trajectory.set_info(
+            {
+                "task": task,
+                "workspace": str(self.workspace),
+                "backend": self.backend.name,
+                "base_commit": base_commit,
+                "settings": self.settings.model_dump(mode="json"),
+            }
+        )
+        self._emit(
+            ev.RunStarted(
+                task=task, workspace=str(self.workspace), backend=self.backend.name, base_commit=base_commit
+            )
+        )
         started = time.monotonic()
         try:
             while True:
@@ -96,6 +121,12 @@ class Agent:
             outcome = Outcome(OutcomeKind.INTERRUPTED, "interrupted by the user")
         except BackendError as exc:
             outcome = Outcome(OutcomeKind.ERROR, f"backend {self.backend.name}: {exc}")
+        except Exception as exc:  # a bug or an unexpected environment failure: still a typed outcome
+            outcome = Outcome(
+                OutcomeKind.ERROR,
+                f"unexpected {type(exc).__name__}: {exc}",
+                detail={"traceback": traceback.format_exc(limit=8)},
+            )
         finally:
             self._save()
         budgets = self._budgets
@@ -110,50 +141,75 @@ class Agent:
         )
         self._trajectory.outcome = outcome.to_json()
         self._trajectory.save()
-        return AgentRun(outcome, self.messages, budgets.steps, budgets.prompt_tokens, budgets.completion_tokens)
+        return AgentRun(
+            outcome, self.messages, budgets.steps, budgets.prompt_tokens, budgets.completion_tokens
+        )
 
     # -- one step ----------------------------------------------------------------------------------------
     def _one_step(self) -> None:
+        self._check_cancel()
         self._budgets.check()
         prompt_tokens = self.backend.count_tokens(self.messages, self.tools)
         if self._compactor.should_compact(prompt_tokens):
+            self._check_cancel()
             self._compact(prompt_tokens)
             prompt_tokens = self.backend.count_tokens(self.messages, self.tools)
         self._step += 1
         self._emit(ev.StepStarted(step=self._step, prompt_tokens=prompt_tokens))
         started = time.monotonic()
-        completion = self.backend.complete(
-            self.messages, self.tools, on_delta=lambda text: self._emit(ev.AssistantDelta(text=text))
+        # Per-token deltas go to the driver only: the trajectory has the whole message (and its raw text).
+        completion = complete(
+            self.backend,
+            self.messages,
+            self.tools,
+            on_delta=lambda text: self.on_event(ev.AssistantDelta(text=text)),
+            cancel=self.cancel,
         )
         self._budgets.record_model_call(completion.usage.prompt_tokens, completion.usage.completion_tokens)
+        interrupted = completion.finish_reason == "interrupted" or self.cancel.is_set()
         turn = parse(
             completion.text,
             self.tools,
             fmt=self.settings.model.tool_format,
-            native_calls=completion.native_tool_calls,
-            truncated=completion.finish_reason == "length",
+            native_calls=[] if interrupted else completion.native_tool_calls,
+            truncated=completion.finish_reason in ("length", "interrupted"),
         )
         reasoning = completion.reasoning or turn.reasoning or None
-        valid = turn.valid_calls
+        valid = [] if interrupted else turn.valid_calls  # a cut-off reply's calls never run
         for call in valid:
             call.id = call.id or f"call_{uuid.uuid4().hex[:12]}"
-        self.messages.append(_assistant_message(turn.text, reasoning, valid))
+        content = f"{turn.text.strip()}\n\n{INTERRUPT_MARK}".strip() if interrupted else turn.text
+        if not interrupted or turn.text.strip() or reasoning:  # an interrupt before any text leaves none
+            self.messages.append(_assistant_message(content, reasoning, valid))
         self._emit(
             ev.AssistantMessage(
                 step=self._step,
-                content=turn.text,
+                content=content,
                 reasoning=reasoning,
                 raw=completion.text,
-                finish_reason=completion.finish_reason,
+                finish_reason="interrupted" if interrupted else completion.finish_reason,
                 prompt_tokens=completion.usage.prompt_tokens,
                 completion_tokens=completion.usage.completion_tokens,
                 seconds=round(time.monotonic() - started, 3),
                 stats=completion.stats,
             )
         )
+        if interrupted:
+            raise RunStopped(
+                Outcome(OutcomeKind.INTERRUPTED, "interrupted by the user while the model was answering")
+            )
+        if not turn.calls and self.end_turn_on_answer:
+            self._budgets.record_calls(valid=True)
+            raise RunStopped(Outcome(OutcomeKind.FINISHED, ANSWERED))
         final: str | None = None
-        for call in valid:
-            self._emit(ev.ToolCallParsed(call_id=call.id, name=call.name, arguments=call.arguments, repairs=call.repairs))
+        for index, call in enumerate(valid):
+            if self.cancel.is_set():
+                self._skip(valid[index:])
+            self._emit(
+                ev.ToolCallParsed(
+                    call_id=call.id, name=call.name, arguments=call.arguments, repairs=call.repairs
+                )
+            )
             summary = self._execute(call)
             if summary is not None:
                 final = summary
@@ -191,7 +247,7 @@ class Agent:
         observation = shape_observation(
             output,
             max_tokens=self.settings.context.observation_max_tokens,
-            count_tokens=self.count_text_tokens,
+            count_tokens=self._count_text,
             workspace=self.workspace,
             name=f"step-{self._step}-{call.id}",
         )
@@ -205,8 +261,22 @@ class Agent:
                 metadata=_jsonable(metadata),
             )
         )
-        self.messages.append({"role": "tool", "tool_call_id": call.id, "name": call.name, "content": observation})
+        self.messages.append(
+            {"role": "tool", "tool_call_id": call.id, "name": call.name, "content": observation}
+        )
         return str(metadata.get("summary", output)) if metadata.get("final") else None
+
+    def _check_cancel(self) -> None:
+        if self.cancel.is_set():
+            raise RunStopped(Outcome(OutcomeKind.INTERRUPTED, "interrupted by the user"))
+
+    def _skip(self, calls: list[ToolCall]) -> None:
+        """Answer the calls an interrupt left unrun, so every call in the history has its result."""
+        for call in calls:
+            self.messages.append(
+                {"role": "tool", "tool_call_id": call.id, "name": call.name, "content": NOT_RUN}
+            )
+        raise RunStopped(Outcome(OutcomeKind.INTERRUPTED, "interrupted by the user between tool calls"))
 
     def _check_loops(self, calls: list[ToolCall]) -> None:
         for call in calls:
@@ -225,11 +295,14 @@ class Agent:
         if not summarised:  # nothing old enough to summarise yet
             return
         tokens_after = self.backend.count_tokens(self.messages, self.tools)
-        self._emit(ev.Compacted(tokens_before=tokens_before, tokens_after=tokens_after, turns_summarised=summarised))
+        self._emit(
+            ev.Compacted(tokens_before=tokens_before, tokens_after=tokens_after, turns_summarised=summarised)
+        )
 
     def _save(self) -> None:
-        self._trajectory.messages = self.messages
-        self._trajectory.save()
+        """After every step: append what is new (the whole trajectory is written when the run ends)."""
+        self._trajectory.sync(self.messages)
+        self._trajectory.flush()
         if self.session is not None:
             self.session.sync(self.messages)
 
@@ -244,10 +317,14 @@ def _assistant_message(content: str, reasoning: str | None, calls: list[ToolCall
         message["reasoning_content"] = reasoning
     if calls:
         message["tool_calls"] = [
-            {"id": c.id, "type": "function", "function": {"name": c.name, "arguments": c.arguments}} for c in calls
+            {"id": c.id, "type": "function", "function": {"name": c.name, "arguments": c.arguments}}
+            for c in calls
         ]
     return message
 
 
 def _jsonable(metadata: dict[str, Any]) -> dict[str, Any]:
-    return {k: v if isinstance(v, str | int | float | bool | list | dict | type(None)) else str(v) for k, v in metadata.items()}
+    return {
+        k: v if isinstance(v, str | int | float | bool | list | dict | type(None)) else str(v)
+        for k, v in metadata.items()
+    }

@@ -1,7 +1,7 @@
 """Keeps tool output within the context: long observations keep head and tail, the whole text goes to a file.
 
-The file lives in the workspace under `.mimo-agent/observations/` (excluded from git through
-`.git/info/exclude`, so it never lands in a patch) where the agent's `read_file` can reach it.
+The file lives in the workspace's state folder, `.mimo-agent/observations/` (see tools/state.py), where
+the agent's `read_file` can reach it and git never sees it.
 """
 
 from __future__ import annotations
@@ -9,20 +9,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-STATE_DIR = ".mimo-agent"
+from mimo_agent.tools.state import STATE_DIR, exclude_state_dir
+
 HEAD_SHARE = 0.6  # errors and summaries tend to be at the end, the command echo at the start
-
-
-def exclude_state_dir(workspace: Path) -> None:
-    """Add the agent's state folder to the repository's local exclude file (once)."""
-    exclude = workspace / ".git" / "info" / "exclude"
-    if not exclude.parent.is_dir():
-        return
-    line = f"/{STATE_DIR}/"
-    existing = exclude.read_text(encoding="utf-8") if exclude.exists() else ""
-    if line not in existing.splitlines():
-        with exclude.open("a", encoding="utf-8") as fh:
-            fh.write(("" if existing.endswith("\n") or not existing else "\n") + line + "\n")
 
 
 def shape_observation(
@@ -58,6 +47,8 @@ def shape_observation(
     if lo == 0:  # a single enormous line: cut by characters instead
         keep = max(1, len(text) * max_tokens // max(total, 1))
         head, tail = text[: int(keep * HEAD_SHARE)], text[len(text) - (keep - int(keep * HEAD_SHARE)) :]
-        return f"{head}\n[… {len(text) - keep} characters cut; full output ({total} tokens) in {rel} …]\n{tail}"
+        return (
+            f"{head}\n[… {len(text) - keep} characters cut; full output ({total} tokens) in {rel} …]\n{tail}"
+        )
     marker = f"[… {cut} lines cut ({total} tokens in all); the full output is in {rel}: read it with read_file …]\n"
     return "".join(lines[:head_n]) + marker + "".join(lines[len(lines) - tail_n :])

@@ -6,6 +6,9 @@ Drivers (fix-issue, the TUI, the SWE-bench harness) describe what they want in a
 
 from __future__ import annotations
 
+import datetime as dt
+import secrets
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,7 +19,7 @@ from mimo_agent.agent.loop import Agent
 from mimo_agent.agent.outcome import Outcome, OutcomeKind
 from mimo_agent.agent.permissions import Approver, HeadlessApprover, PermissionPolicy
 from mimo_agent.agent.sessions import SessionWriter
-from mimo_agent.backends.base import Backend, BackendError, Message
+from mimo_agent.backends.base import Backend, BackendError, Message, text_counter
 from mimo_agent.backends.factory import make_backend
 from mimo_agent.settings import Settings, SettingsError, load_settings
 from mimo_agent.toolcalls.definition import ToolDef
@@ -26,6 +29,7 @@ from mimo_agent.tools.git import GitRepo
 from mimo_agent.tools.registry import default_tools
 from mimo_agent.tools.repo_map import REPO_MAP
 from mimo_agent.tools.risk import classify
+from mimo_agent.tools.state import STATE_DIR, exclude_state_dir
 
 
 class RunSetupError(Exception):
@@ -42,6 +46,7 @@ class RunRequest:
     history: list[Message] = field(default_factory=list)  # earlier messages when resuming a session
     environ: Mapping[str, str] | None = None  # where settings' environment variables are read (default: os)
     shell_env: Mapping[str, str] | None = None  # the environment the agent's bash starts from (default: os)
+    end_turn_on_answer: bool = False  # a chat: an answer without a tool call ends the turn
 
 
 @dataclass
@@ -77,8 +82,16 @@ def agent_tools(enabled: Sequence[str] | None = None) -> list[ToolDef]:
     known = [tool.name for tool in tools]
     unknown = [name for name in enabled if name not in known]
     if unknown:
-        raise SettingsError(f"tools.enabled: unknown tool(s) {', '.join(unknown)} (known: {', '.join(known)})")
+        raise SettingsError(
+            f"tools.enabled: unknown tool(s) {', '.join(unknown)} (known: {', '.join(known)})"
+        )
     return [tool for tool in tools if tool.name in enabled or tool.name == FINISH.name]
+
+
+def default_trajectory_path(workspace: Path) -> Path:
+    """Where a headless run keeps its trajectory unless told otherwise: the workspace's state folder."""
+    run_id = f"{dt.datetime.now():%Y%m%d-%H%M%S}-{secrets.token_hex(3)}"
+    return workspace.resolve() / STATE_DIR / "trajectories" / f"{run_id}.json"
 
 
 def prepare_run(
@@ -86,8 +99,12 @@ def prepare_run(
     on_event: Callable[[ev.Event], None] = lambda event: None,
     approver: Approver | None = None,
     backend: Backend | None = None,
+    cancel: threading.Event | None = None,
 ) -> PreparedRun:
-    """Everything a run needs, checked up front; raises RunSetupError or SettingsError with a clear message."""
+    """Everything a run needs, checked up front; raises RunSetupError or SettingsError with a clear message.
+
+    `cancel` is the run's interrupt: setting it stops the model, bash and the loop at a consistent point.
+    """
     workspace = request.workspace.resolve()
     if not workspace.is_dir():
         raise RunSetupError(f"{request.workspace}: no such directory")
@@ -101,11 +118,19 @@ def prepare_run(
             backend = make_backend(settings.model)
         except BackendError as exc:
             raise RunSetupError(str(exc)) from exc
+    cancel = cancel or threading.Event()
     context = ToolContext.create(
         workspace,
-        config=ToolConfig(bash_timeout=settings.tools.bash_timeout, max_output_chars=settings.tools.max_output_chars),
+        config=ToolConfig(
+            bash_timeout=settings.tools.bash_timeout, max_output_chars=settings.tools.max_output_chars
+        ),
         base_env=request.shell_env,
+        cancel=cancel,
+        count_tokens=text_counter(backend),
     )
+    trajectory = request.trajectory_path
+    if trajectory is not None and trajectory.resolve().is_relative_to(workspace / STATE_DIR):
+        exclude_state_dir(workspace)  # never part of the patch
     session = None
     if request.session_path is not None:
         session = SessionWriter(request.session_path, {"workspace": str(workspace), "backend": backend.name})
@@ -123,6 +148,8 @@ def prepare_run(
         trajectory_path=request.trajectory_path,
         session=session,
         messages=list(request.history),
+        cancel=cancel,
+        end_turn_on_answer=request.end_turn_on_answer,
     )
     return PreparedRun(agent, context, repo, base_commit, settings)
 

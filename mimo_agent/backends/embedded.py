@@ -7,13 +7,15 @@ cache between turns, so the agent's append-only history is only prefilled where 
 
 from __future__ import annotations
 
-import json
+import threading
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from mimo_agent.backends.base import BackendError, Completion, Message, Usage
 from mimo_agent.backends.local_grammar import grammar_options
+from mimo_agent.backends.local_prompt import PromptEncoder
 from mimo_agent.engine.config import ModelConfig
 from mimo_agent.engine.engine import Engine, GenerationResult
 from mimo_agent.engine.errors import EngineError
@@ -34,7 +36,15 @@ class EmbeddedBackend:
         self.settings = settings
         self.tokenizer = engine.tokenizer
         self.grammars = GrammarCompiler.from_tokenizer(self.tokenizer.hf, vocab_size=engine.config.vocab_size)
-        self._last_prompt: tuple[str, list[int]] | None = None  # (conversation key, prompt ids)
+        self._prompts = PromptEncoder(self._render, self.tokenizer.encode)
+
+    @property
+    def context_limit(self) -> int:
+        """The engine's KV cache length: the most tokens a conversation can reach here."""
+        return self.engine.cache.max_seq_len
+
+    def count_text(self, text: str) -> int:
+        return len(self.tokenizer.encode(text))
 
     @classmethod
     def from_settings(cls, settings: ModelSettings) -> EmbeddedBackend:
@@ -51,25 +61,16 @@ class EmbeddedBackend:
             raise BackendError(str(exc)) from exc
         return cls(engine, settings)
 
-    def _prompt(self, messages: Sequence[Message], tools: Sequence[ToolDef]) -> list[int]:
-        # The loop counts tokens and then completes the same conversation: render and encode it once.
-        key = json.dumps([list(messages), [t.name for t in tools]], sort_keys=True, default=str)
-        if self._last_prompt is not None and self._last_prompt[0] == key:
-            return self._last_prompt[1]
+    def _render(self, messages: list[Message], tools: list[dict[str, Any]] | None) -> str:
         try:
-            ids = self.tokenizer.encode_chat(
-                list(messages),
-                [t.to_openai() for t in tools] or None,
-                add_generation_prompt=True,
-                enable_thinking=self.settings.enable_thinking,
+            return self.tokenizer.render_chat(
+                messages, tools, add_generation_prompt=True, enable_thinking=self.settings.enable_thinking
             )
         except EngineError as exc:
             raise BackendError(f"cannot render the conversation: {exc}") from exc
-        self._last_prompt = (key, ids)
-        return ids
 
     def count_tokens(self, messages: Sequence[Message], tools: Sequence[ToolDef]) -> int:
-        return len(self._prompt(messages, tools))
+        return len(self._prompts.ids(messages, tools))
 
     def complete(
         self,
@@ -77,11 +78,14 @@ class EmbeddedBackend:
         tools: Sequence[ToolDef],
         *,
         on_delta: Callable[[str], None] | None = None,
+        cancel: threading.Event | None = None,
     ) -> Completion:
-        prompt = self._prompt(messages, tools)
+        prompt = self._prompts.ids(messages, tools)
         room = self.engine.cache.max_seq_len - len(prompt)
         if room < 1:
-            raise BackendError(f"the conversation ({len(prompt)} tokens) fills the context ({self.engine.cache.max_seq_len})")
+            raise BackendError(
+                f"the conversation ({len(prompt)} tokens) fills the context ({self.engine.cache.max_seq_len})"
+            )
         params = SamplingParams(
             temperature=self.settings.temperature,
             top_p=self.settings.top_p if self.settings.temperature > 0 else 1.0,
@@ -89,20 +93,39 @@ class EmbeddedBackend:
         )
         processors = []
         if tools:
-            processors.append(GrammarLogitsProcessor(self.grammars.tool_calls(tools, grammar_options(self.settings))))
+            processors.append(
+                GrammarLogitsProcessor(self.grammars.tool_calls(tools, grammar_options(self.settings)))
+            )
         started = time.perf_counter()
         result: GenerationResult | None = None
+        texts: list[str] = []
+        generated = 0
+        stream = self.engine.generate(prompt, params, logits_processors=processors)
         try:
-            for item in self.engine.generate(prompt, params, logits_processors=processors):
+            for item in stream:
                 if isinstance(item, GenerationResult):
                     result = item
-                elif item.text and on_delta is not None:
+                    break
+                texts.append(item.text)
+                generated += len(item.token_ids)
+                if item.text and on_delta is not None:
                     on_delta(item.text)
+                if cancel is not None and cancel.is_set():
+                    break  # between tokens: the engine's cache holds exactly what was generated
         except EngineError as exc:
             raise BackendError(str(exc)) from exc
-        assert result is not None, "generate always ends with a result"
-        stats = result.stats.to_dict() | {"seconds": round(time.perf_counter() - started, 3)}
+        finally:
+            stream.close()
+        seconds = round(time.perf_counter() - started, 3)
+        if result is None:
+            assert cancel is not None and cancel.is_set(), "generate always ends with a result"
+            text = "".join(texts)
+            usage = Usage(len(prompt), generated)
+            return Completion(text=text, finish_reason="interrupted", usage=usage, stats={"seconds": seconds})
+        stats = result.stats.to_dict() | {"seconds": seconds}
         if result.stats.speculation is not None:  # what the status bar and the demo report
             stats["mtp_accepted_length"] = result.stats.speculation.accepted_length
         usage = Usage(len(prompt), result.stats.generated_tokens, result.stats.reused_prefix_tokens)
-        return Completion(text=result.text, finish_reason=result.stats.finish_reason, usage=usage, stats=stats)
+        return Completion(
+            text=result.text, finish_reason=result.stats.finish_reason, usage=usage, stats=stats
+        )

@@ -30,7 +30,9 @@ def _replay(settings: ModelSettings) -> Backend:
 def make_backend(settings: ModelSettings) -> Backend:
     target = BACKENDS.get(settings.backend)
     if target is None:
-        raise BackendError(f"unknown backend {settings.backend!r}; choose one of: {', '.join(sorted(BACKENDS))}")
+        raise BackendError(
+            f"unknown backend {settings.backend!r}; choose one of: {', '.join(sorted(BACKENDS))}"
+        )
     module, _, attr = target.partition(":")
     factory = functools.reduce(getattr, attr.split("."), importlib.import_module(module))
     return factory(settings)

@@ -6,7 +6,10 @@ content (or, with no native calls, in the reasoning) or with arguments that fail
 the same parser and repair as the embedded engine's output. The history is sent the way MiMo's servers
 want it: `reasoning_content` kept on assistant turns, a string `content` (never null) beside tool calls,
 arguments as JSON strings. 429, 5xx, timeouts and dropped connections are retried with backoff (a retried
-stream is shown again from its start); anything else becomes one line naming the server and what to fix.
+stream shows only what goes past the text already shown), a refused connection only once; anything else
+becomes one line naming the server and what to fix. The request timeout (600 s) can be set with
+MIMO_AGENT_OPENAI_TIMEOUT (seconds). A set cancel token closes the stream at the next chunk (the server
+then aborts the request) and returns what arrived, finish_reason "interrupted".
 """
 
 from __future__ import annotations
@@ -15,11 +18,13 @@ import json
 import math
 import os
 import random
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import httpx
 import openai
 
 from mimo_agent.backends.base import BackendError, Completion, Message, Usage
@@ -27,11 +32,13 @@ from mimo_agent.settings import ModelSettings
 from mimo_agent.toolcalls.definition import ToolDef
 
 KEY_VARIABLES = ("MIMO_AGENT_API_KEY", "OPENAI_API_KEY")
+TIMEOUT_VARIABLE = "MIMO_AGENT_OPENAI_TIMEOUT"
+DEFAULT_TIMEOUT = 600.0  # seconds without a byte from the server (a long prefill counts)
 NO_KEY = "EMPTY"  # what local servers without auth expect; the client refuses an empty key
 
 
 class StreamCut(Exception):
-    """The stream ended without a finish reason: the server went away mid-answer."""
+    """The stream ended without a finish reason, or its connection broke: the server went away mid-answer."""
 
 
 RETRYABLE = (
@@ -42,6 +49,7 @@ RETRYABLE = (
     StreamCut,
 )
 MAX_RETRY_AFTER = 60.0
+MAX_REFUSALS = 2  # connection attempts refused (or the host unknown) before giving up: the server is down
 CHARS_PER_TOKEN = 4.0  # estimate before the server has reported any usage
 
 
@@ -55,6 +63,7 @@ class _Turn:
     finish_reason: str | None = None
     usage: Any = None
     in_reasoning: bool = False
+    cancelled: bool = False  # the cancel token stopped the reading before the server finished
 
     def native_calls(self) -> list[dict[str, Any]]:
         return [
@@ -86,16 +95,21 @@ class OpenAIBackend:
         self.backoff_seconds = backoff_seconds
         self._sleep = sleep
         self._chars_per_token = CHARS_PER_TOKEN
+        # The server knows its max model length, but asking costs a request (and not every server says):
+        # the configured window stands in for it.
+        self.context_limit: int = settings.context_window
 
     @classmethod
     def from_settings(
-        cls, settings: ModelSettings, environ: Mapping[str, str] | None = None, timeout: float = 600.0
+        cls, settings: ModelSettings, environ: Mapping[str, str] | None = None, timeout: float | None = None
     ) -> OpenAIBackend:
-        """The key comes from MIMO_AGENT_API_KEY or OPENAI_API_KEY; local servers need none."""
+        """The key comes from MIMO_AGENT_API_KEY or OPENAI_API_KEY (local servers need none); the timeout,
+        unless given, from MIMO_AGENT_OPENAI_TIMEOUT, else 600 s."""
         if not settings.base_url:
             raise BackendError("the openai backend needs --base-url URL (e.g. http://127.0.0.1:30000/v1)")
         environ = os.environ if environ is None else environ
         key = next((environ[name] for name in KEY_VARIABLES if environ.get(name)), NO_KEY)
+        timeout = _timeout(environ) if timeout is None else timeout
         client = openai.OpenAI(
             base_url=settings.base_url,
             api_key=key,
@@ -115,15 +129,22 @@ class OpenAIBackend:
         tools: Sequence[ToolDef],
         *,
         on_delta: Callable[[str], None] | None = None,
+        cancel: threading.Event | None = None,
     ) -> Completion:
         request = self._request(messages, tools)
         started = time.perf_counter()
+        shown, refusals = _ShownOnce(on_delta), 0
+        cancel = cancel or threading.Event()
         for attempt in range(1, self.max_attempts + 1):
+            if cancel.is_set():  # before a first try or a retry: nothing more is asked of the server
+                turn = _Turn(cancelled=True)
+                break
             try:
-                turn = self._stream(request, on_delta)
+                turn = self._stream(request, shown.attempt(), cancel)
                 break
             except RETRYABLE as exc:
-                if attempt == self.max_attempts:
+                refusals += _refused(exc)
+                if attempt == self.max_attempts or refusals == MAX_REFUSALS:
                     raise BackendError(f"{self._describe(exc)} (gave up after {attempt} attempts)") from exc
                 self._sleep(self._delay(attempt, exc))
             except openai.OpenAIError as exc:
@@ -145,7 +166,7 @@ class OpenAIBackend:
         }
         return Completion(
             text=text,
-            finish_reason="length" if turn.finish_reason == "length" else "stop",
+            finish_reason=_finish_reason(turn),
             usage=usage,
             native_tool_calls=native,
             reasoning=turn.reasoning or None,
@@ -173,9 +194,8 @@ class OpenAIBackend:
             request["tool_choice"] = "auto"
         return request
 
-    def _stream(self, request: dict[str, Any], on_delta: Callable[[str], None] | None) -> _Turn:
+    def _stream(self, request: dict[str, Any], emit: Callable[[str], None], cancel: threading.Event) -> _Turn:
         turn = _Turn()
-        emit = on_delta or (lambda text: None)
         stream = self.client.chat.completions.create(**request)
         try:
             for chunk in stream:
@@ -183,11 +203,18 @@ class OpenAIBackend:
                     turn.usage = chunk.usage
                 for choice in chunk.choices:
                     self._absorb(turn, choice, emit)
+                # Checked between chunks: a silent server (long prefill) is left only at its next chunk.
+                if cancel.is_set():
+                    turn.cancelled = True
+                    break
+        # openai 1.x lets transport errors out of a stream unwrapped (3.x wraps them): retryable either way.
+        except httpx.TransportError as exc:
+            raise StreamCut(f"the connection broke after {len(turn.content)} characters") from exc
         finally:
             stream.close()
         if turn.in_reasoning:
             emit("</think>")
-        if turn.finish_reason is None:
+        if turn.finish_reason is None and not turn.cancelled:
             raise StreamCut(f"the stream ended after {len(turn.content)} characters without a finish reason")
         return turn
 
@@ -218,7 +245,10 @@ class OpenAIBackend:
             turn.finish_reason = choice.finish_reason
 
     def _usage(self, turn: _Turn, messages: Sequence[Message], tools: Sequence[ToolDef]) -> Usage:
-        if turn.usage is None:  # a server that ignores stream_options: estimate
+        # A server that ignores stream_options, or a stream cancelled before its last chunk (usage comes
+        # only there): estimated from the request and from the text received, not from what the server
+        # generated, which may be a few tokens more than reached us.
+        if turn.usage is None:
             completion = math.ceil(len(turn.content + turn.reasoning + json.dumps(turn.native_calls())) / 4)
             return Usage(self.count_tokens(messages, tools), completion)
         details = getattr(turn.usage, "prompt_tokens_details", None)
@@ -258,18 +288,68 @@ class OpenAIBackend:
                     f"{url} does not serve model {self.model!r} (404: {server_message}); check --model-name"
                 )
             return f"{url}: no such endpoint (404: {server_message}); the base URL usually ends in /v1"
-        if isinstance(exc, StreamCut):
-            return f"{url} closed the stream before the answer finished"
-        if isinstance(exc, openai.APITimeoutError):
+        if isinstance(exc.__cause__, httpx.TimeoutException) or isinstance(exc, openai.APITimeoutError):
             return f"{url} did not answer in time"
-        if isinstance(exc, openai.APIConnectionError):
+        if isinstance(exc, StreamCut) and exc.__cause__ is None:
+            return f"{url} closed the stream before the answer finished"
+        if isinstance(exc, StreamCut | openai.APIConnectionError):
             cause = exc.__cause__ or exc
-            # By name: openai 1.x raises httpx's ConnectError, 3.x httpx2's.
-            what = "cannot reach" if type(cause).__name__ == "ConnectError" else "lost the connection to"
+            what = "cannot reach" if _refused(exc) else "lost the connection to"
             return f"{what} {url}: {type(cause).__name__}: {cause}".rstrip(": ")
         if isinstance(exc, openai.APIStatusError):
             return f"{url} answered {exc.status_code}: {server_message}"
         return f"{url}: {server_message}"
+
+
+class _ShownOnce:
+    """Hands streamed text to `on_delta` once across attempts: a retried stream stays silent until it gets
+    past what earlier attempts showed, then shows only the rest. The agent has no event that takes shown
+    text back, so where a sampled retry differs from what was shown, only the final message is true."""
+
+    def __init__(self, on_delta: Callable[[str], None] | None) -> None:
+        self._on_delta = on_delta
+        self._shown = 0  # characters shown so far, over all attempts
+        self._seen = 0  # characters the current attempt has streamed
+
+    def attempt(self) -> Callable[[str], None]:
+        """The `emit` for a new attempt, which starts again from the first character."""
+        self._seen = 0
+        return self._emit
+
+    def _emit(self, text: str) -> None:
+        start, self._seen = self._seen, self._seen + len(text)
+        if self._seen > self._shown and self._on_delta is not None:
+            self._on_delta(text[max(0, self._shown - start) :])
+            self._shown = self._seen
+
+
+def _finish_reason(turn: _Turn) -> str:
+    if turn.cancelled:
+        return "interrupted"
+    return "length" if turn.finish_reason == "length" else "stop"
+
+
+def _refused(exc: Exception) -> bool:
+    """A connection that could not be made (refused, unknown host), not one that broke or timed out.
+    By name: openai 1.x raises httpx's ConnectError, 3.x httpx2's."""
+    return (
+        isinstance(exc, openai.APIConnectionError)
+        and not isinstance(exc, openai.APITimeoutError)
+        and type(exc.__cause__).__name__ == "ConnectError"
+    )
+
+
+def _timeout(environ: Mapping[str, str]) -> float:
+    raw = environ.get(TIMEOUT_VARIABLE)
+    if raw is None:
+        return DEFAULT_TIMEOUT
+    try:
+        seconds = float(raw)
+    except ValueError:
+        seconds = math.nan
+    if not math.isfinite(seconds) or seconds <= 0:
+        raise BackendError(f"{TIMEOUT_VARIABLE} must be a number of seconds > 0; got {raw!r}")
+    return seconds
 
 
 def _server_message(exc: Exception) -> str:

@@ -7,10 +7,12 @@ included). Used to reproduce a trajectory and to test the agent without a model.
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from mimo_agent.backends.base import BackendError, Completion, Message, Usage
+from mimo_agent.backends.history import HistoryTracker
 from mimo_agent.toolcalls.definition import ToolDef
 
 CHARS_PER_TOKEN = 4  # no tokenizer here: a stable estimate for budgets and context accounting
@@ -30,7 +32,9 @@ def load_replay(path: Path) -> list[str]:
         except json.JSONDecodeError as exc:
             raise BackendError(f"{path}:{number}: not valid JSON ({exc.msg})") from exc
         if not isinstance(value, str):
-            raise BackendError(f"{path}:{number}: expected a JSON string (one raw model output), got {type(value).__name__}")
+            raise BackendError(
+                f"{path}:{number}: expected a JSON string (one raw model output), got {type(value).__name__}"
+            )
         outputs.append(value)
     return outputs
 
@@ -38,10 +42,15 @@ def load_replay(path: Path) -> list[str]:
 class ReplayBackend:
     name = "replay"
 
-    def __init__(self, outputs: Sequence[str], chunk_chars: int = 16) -> None:
+    def __init__(self, outputs: Sequence[str], chunk_chars: int = 16, chunk_delay: float = 0.0) -> None:
+        """`chunk_delay` seconds between streamed chunks let tests interrupt a reply mid-stream."""
         self._outputs = list(outputs)
         self._next = 0
         self._chunk = chunk_chars
+        self._delay = chunk_delay
+        self._history = HistoryTracker()
+        self._message_chars: list[int] = []  # per message of the last counted history
+        self._tool_chars: dict[str, int] = {}
 
     @classmethod
     def from_file(cls, path: Path) -> ReplayBackend:
@@ -57,18 +66,29 @@ class ReplayBackend:
         tools: Sequence[ToolDef],
         *,
         on_delta: Callable[[str], None] | None = None,
+        cancel: threading.Event | None = None,
     ) -> Completion:
         if self._next >= len(self._outputs):
             raise BackendError(f"replay exhausted after {len(self._outputs)} outputs")
         text = self._outputs[self._next]
         self._next += 1
-        if on_delta is not None:
-            for start in range(0, len(text), self._chunk):
+        finish = "stop"
+        stop = cancel or threading.Event()
+        for start in range(0, len(text), self._chunk):
+            if stop.wait(self._delay) if self._delay else stop.is_set():
+                text, finish = text[:start], "interrupted"
+                break
+            if on_delta is not None:
                 on_delta(text[start : start + self._chunk])
         usage = Usage(self.count_tokens(messages, tools), max(1, len(text) // CHARS_PER_TOKEN))
-        return Completion(text=text, usage=usage)
+        return Completion(text=text, finish_reason=finish, usage=usage)
 
     def count_tokens(self, messages: Sequence[Message], tools: Sequence[ToolDef]) -> int:
-        chars = sum(len(json.dumps(m, ensure_ascii=False)) for m in messages)
-        chars += sum(len(json.dumps(t.to_openai())) for t in tools)
-        return chars // CHARS_PER_TOKEN
+        # Called twice per step on a growing history: only new messages are serialised.
+        kept = self._history.update(messages)
+        del self._message_chars[kept:]
+        self._message_chars.extend(len(json.dumps(m, ensure_ascii=False)) for m in messages[kept:])
+        for tool in tools:
+            if tool.name not in self._tool_chars:
+                self._tool_chars[tool.name] = len(json.dumps(tool.to_openai()))
+        return (sum(self._message_chars) + sum(self._tool_chars[t.name] for t in tools)) // CHARS_PER_TOKEN

@@ -14,13 +14,27 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from transformers import StoppingCriteria
 
 from mimo_agent.backends.base import BackendError, Completion, Message, Usage
 from mimo_agent.backends.local_grammar import grammar_options
+from mimo_agent.backends.local_prompt import PromptEncoder
 from mimo_agent.settings import ModelSettings
 from mimo_agent.toolcalls.definition import ToolDef
 from mimo_agent.toolcalls.grammar import GrammarCompiler
 from mimo_agent.toolcalls.logits_processor import TransformersGrammarProcessor
+
+
+class _Cancelled(StoppingCriteria):
+    """Stops `generate`, running in its own thread, between tokens once `cancel` is set."""
+
+    def __init__(self, cancel: threading.Event) -> None:
+        self.cancel = cancel
+
+    def __call__(self, input_ids: torch.Tensor, scores: torch.Tensor, **kwargs: Any) -> torch.Tensor:
+        return torch.full(
+            (input_ids.shape[0],), self.cancel.is_set(), dtype=torch.bool, device=input_ids.device
+        )
 
 
 class TransformersBackend:
@@ -32,6 +46,15 @@ class TransformersBackend:
         self.settings = settings
         vocab = model.get_output_embeddings().weight.shape[0]
         self.grammars = GrammarCompiler.from_tokenizer(tokenizer, vocab_size=vocab)
+        self._prompts = PromptEncoder(self._render, self._encode)
+        limit = getattr(model.config, "max_position_embeddings", None)
+        self.context_limit: int | None = limit if isinstance(limit, int) else None
+
+    def count_text(self, text: str) -> int:
+        return len(self._encode(text))
+
+    def _encode(self, text: str) -> list[int]:
+        return self.tokenizer(text, add_special_tokens=False)["input_ids"]
 
     @classmethod
     def from_settings(cls, settings: ModelSettings) -> TransformersBackend:
@@ -49,21 +72,20 @@ class TransformersBackend:
             raise BackendError(f"{path}: cannot load the model: {str(exc).splitlines()[0]}") from exc
         return cls(model, tokenizer, settings)
 
-    def _prompt(self, messages: Sequence[Message], tools: Sequence[ToolDef]) -> list[int]:
+    def _render(self, messages: list[Message], tools: list[dict[str, Any]] | None) -> str:
         try:
-            rendered = self.tokenizer.apply_chat_template(
-                list(messages),
-                tools=[t.to_openai() for t in tools] or None,
+            return self.tokenizer.apply_chat_template(
+                messages,
+                tools=tools,
                 add_generation_prompt=True,
                 tokenize=False,
                 enable_thinking=self.settings.enable_thinking,
             )
         except Exception as exc:  # jinja errors from a third-party template have no common base class
             raise BackendError(f"the model's chat template failed: {exc}") from exc
-        return self.tokenizer(rendered, add_special_tokens=False)["input_ids"]
 
     def count_tokens(self, messages: Sequence[Message], tools: Sequence[ToolDef]) -> int:
-        return len(self._prompt(messages, tools))
+        return len(self._prompts.ids(messages, tools))
 
     def complete(
         self,
@@ -71,17 +93,23 @@ class TransformersBackend:
         tools: Sequence[ToolDef],
         *,
         on_delta: Callable[[str], None] | None = None,
+        cancel: threading.Event | None = None,
     ) -> Completion:
-        from transformers import TextIteratorStreamer
+        from transformers import StoppingCriteriaList, TextIteratorStreamer
 
-        prompt = self._prompt(messages, tools)
+        prompt = self._prompts.ids(messages, tools)
         processors = []
         if tools:
-            processors.append(TransformersGrammarProcessor(self.grammars.tool_calls(tools, grammar_options(self.settings))))
+            processors.append(
+                TransformersGrammarProcessor(self.grammars.tool_calls(tools, grammar_options(self.settings)))
+            )
         streamer = TextIteratorStreamer(self.tokenizer, skip_prompt=True, skip_special_tokens=False)
         sampling = self.settings.temperature > 0
-        stop_ids = [i for i in (self.tokenizer.convert_tokens_to_ids(t) for t in ("<|im_end|>", "<|endoftext|>"))
-                    if isinstance(i, int) and i != self.tokenizer.unk_token_id]
+        stop_ids = [
+            i
+            for i in (self.tokenizer.convert_tokens_to_ids(t) for t in ("<|im_end|>", "<|endoftext|>"))
+            if isinstance(i, int) and i != self.tokenizer.unk_token_id
+        ]
         kwargs: dict[str, Any] = dict(
             input_ids=torch.tensor([prompt]),
             attention_mask=torch.ones(1, len(prompt), dtype=torch.long),
@@ -89,6 +117,7 @@ class TransformersBackend:
             do_sample=sampling,
             logits_processor=processors,
             streamer=streamer,
+            stopping_criteria=StoppingCriteriaList([_Cancelled(cancel or threading.Event())]),
             eos_token_id=stop_ids or self.tokenizer.eos_token_id,
             pad_token_id=self.tokenizer.pad_token_id or (stop_ids[0] if stop_ids else 0),
         )
@@ -115,8 +144,15 @@ class TransformersBackend:
             raise BackendError(f"generation failed: {result['error']}")
         ids = [t for t in result["ids"] if t not in stop_ids]
         finish = "stop" if len(ids) < len(result["ids"]) else "length"
+        if finish == "length" and cancel is not None and cancel.is_set():
+            finish = "interrupted"
         seconds = time.perf_counter() - started
         text = self.tokenizer.decode(ids, skip_special_tokens=False)
-        stats = {"generated_tokens": len(result["ids"]), "seconds": round(seconds, 3),
-                 "tokens_per_second": len(result["ids"]) / seconds if seconds > 0 else 0.0}
-        return Completion(text=text, finish_reason=finish, usage=Usage(len(prompt), len(result["ids"])), stats=stats)
+        stats = {
+            "generated_tokens": len(result["ids"]),
+            "seconds": round(seconds, 3),
+            "tokens_per_second": len(result["ids"]) / seconds if seconds > 0 else 0.0,
+        }
+        return Completion(
+            text=text, finish_reason=finish, usage=Usage(len(prompt), len(result["ids"])), stats=stats
+        )

@@ -23,10 +23,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "$XDG_STATE_HOME/mimo-agent/sessions."
         ),
     )
-    parser.add_argument("--repo", type=Path, default=Path("."), help="git repository to work in (default: here)")
-    parser.add_argument("--resume", nargs="?", const="", metavar="ID",
-                        help="reopen a saved session (default: the latest)")
-    parser.add_argument("--theme", choices=["dark", "light"], default="dark", help="colour theme (ctrl+t switches)")
+    parser.add_argument(
+        "--repo", type=Path, default=Path("."), help="git repository to work in (default: here)"
+    )
+    parser.add_argument(
+        "--resume",
+        nargs="?",
+        const="",
+        metavar="ID",
+        help="reopen a saved session (default: this repository's latest)",
+    )
+    parser.add_argument(
+        "--theme", choices=["dark", "light"], default="dark", help="colour theme (ctrl+t switches)"
+    )
     add_backend_options(parser)
     parser.set_defaults(func=_run)
 
@@ -38,16 +47,18 @@ def _run(args: argparse.Namespace) -> int:
     workspace = args.repo.resolve()
     repo = GitRepo.find(workspace)
     if repo is None or repo.head() is None:
-        raise CliError(f"{workspace}: not a git repository with at least one commit (run git init and commit)")
+        raise CliError(
+            f"{workspace}: not a git repository with at least one commit (run git init and commit)"
+        )
     flags = backend_flags(args)
     try:
         load_settings(workspace, flags=flags)
     except SettingsError as exc:
         raise CliError(str(exc)) from exc
     if args.resume is not None:
-        session_id = args.resume or latest_session_id()
+        session_id = args.resume or latest_session_id(workspace=workspace)
         if session_id is None:
-            raise CliError(f"no saved sessions in {sessions_dir()} to resume")
+            raise CliError(f"no saved sessions of {workspace} in {sessions_dir()} to resume")
         try:
             load_session(session_id)
         except SessionError as exc:

@@ -107,6 +107,11 @@ trajectories/ID.json, patches/ID.diff, logs/ID.log. Rerunning resumes: instances
 predictions.jsonl are skipped; failed ones (environment build, harness crash, agent error such
 as a backend failure) are retried.
 
+--grade grades each prediction as soon as it is written (as `grade` does, into
+OUTPUT/logs/run_evaluation/RUN_ID/MODEL/ID), so progress shows resolved so far; predictions of
+an earlier run are graded too, unless already graded. Without it, resolved reads n/a.
+The run then ends with `grade`'s summary (OUTPUT/MODEL.RUN_ID.json and the Markdown table).
+
 --replay FILE replays the same outputs for every instance; --replay DIR replays DIR/ID.jsonl
 for instance ID (a missing file is that instance's error).
 Exit codes: 0 every selected instance has a prediction, 1 some failed (see errors.jsonl),
@@ -132,7 +137,11 @@ Exit codes: 0 every selected instance has a prediction, 1 some failed (see error
         action="store_true",
         help="keep each instance's working copy in OUTPUT/RUN_ID/workspaces/ID (default: deleted after)",
     )
-    run.add_argument("--grade", action="store_true", help="grade the predictions locally once the run ends")
+    run.add_argument(
+        "--grade",
+        action="store_true",
+        help="grade each prediction locally as soon as it is written; progress then counts resolved",
+    )
     run.add_argument(
         "--timeout",
         type=float,
@@ -158,7 +167,8 @@ def _register_grade(commands: argparse._SubParsersAction) -> None:
         required=True,
         metavar="FILE|gold|empty",
         help="a predictions .json/.jsonl (instance_id, model_name_or_path, model_patch); `gold` for the "
-        "dataset's patches; `empty` to run the tests with no patch (both validate instances and specs)",
+        "dataset's patches; `empty` to run the tests with no patch (both validate instances and specs; "
+        "`empty` only with --backend local: the official harness runs no tests for an empty patch)",
     )
     grade.add_argument(
         "--backend",
@@ -200,11 +210,16 @@ def _grade(args: argparse.Namespace) -> int:
         from mimo_agent.evals.swebench.docker_backend import run_official
         from mimo_agent.evals.swebench.errors import HarnessError
         from mimo_agent.evals.swebench.grade import GradeOptions, grade_predictions
-        from mimo_agent.evals.swebench.predictions import load_predictions
+        from mimo_agent.evals.swebench.predictions import EMPTY, load_predictions
         from mimo_agent.evals.swebench.specs import load_specs
         from mimo_agent.evals.swebench.summary import markdown_summary
     if args.workers < 1:
         raise CliError(f"--workers must be at least 1, got {args.workers}")
+    if args.backend == "docker" and args.predictions == EMPTY:
+        raise CliError(
+            "--predictions empty needs --backend local: the official harness counts an empty patch as "
+            "empty_patch and runs no tests, so it would check nothing"
+        )
     run_id = args.run_id or Path(args.predictions).stem
     try:
         instances = select_instances(
@@ -260,7 +275,9 @@ def _run(args: argparse.Namespace) -> int:
             run_inference,
             shared_backend,
         )
+        from mimo_agent.evals.swebench.predictions import load_predictions
         from mimo_agent.evals.swebench.specs import load_specs
+        from mimo_agent.evals.swebench.summary import markdown_summary, write_summary
     if args.workers < 1:
         raise CliError(f"--workers must be at least 1, got {args.workers}")
     if args.specs is None:
@@ -287,6 +304,7 @@ def _run(args: argparse.Namespace) -> int:
         build_timeout=args.build_timeout,
         cache_dir=args.cache_dir,
         keep_workspaces=args.keep_workspaces,
+        grade_timeout=args.timeout if args.grade else None,
     )
     try:
         instances = select_instances(
@@ -304,15 +322,13 @@ def _run(args: argparse.Namespace) -> int:
     print(f"Predictions: {result.predictions_path} ({predicted} of {len(instances)} instances)")
     if failed:
         print(f"Errors: {failed} instance(s) failed this run; see {result.errors_path}")
-    if args.grade and predicted:
-        _grade(
-            argparse.Namespace(
-                **{
-                    **vars(args),
-                    "predictions": str(result.predictions_path),
-                    "run_id": run_id,
-                    "backend": "local",
-                }
-            )
+    if args.grade and predicted:  # graded as they came: the summary reads their reports
+        report, path = write_summary(
+            instances,
+            load_predictions(str(result.predictions_path), instances),
+            args.output.resolve(),
+            run_id,
         )
+        print(markdown_summary(report, f"SWE-bench run {run_id}"))
+        print(f"Report: {path}")
     return 1 if failed else 0

@@ -1,6 +1,8 @@
 """`mimo-agent fix-issue`: a headless run that ends with a patch, a trajectory and an exit code.
 
-Exit codes: 0 a patch was produced, 1 the run made no change, 2 an error (bad arguments, backend failure).
+Exit codes: 0 a patch was produced, 1 the run made no change, 2 an error (bad arguments, backend failure,
+an unexpected failure inside the run). Everything printed passes through the Redactor, as the trajectory
+does; the patch written with `--output` (or printed without `--json`) is exact.
 """
 
 from __future__ import annotations
@@ -15,9 +17,10 @@ from typing import Any
 
 from mimo_agent.agent import events as ev
 from mimo_agent.agent.outcome import OutcomeKind
-from mimo_agent.agent.runner import RunRequest, run_headless
+from mimo_agent.agent.runner import RunRequest, default_trajectory_path, run_headless
 from mimo_agent.backends.factory import BACKENDS
 from mimo_agent.cli._common import CliError
+from mimo_agent.redact import Redactor
 from mimo_agent.settings import SettingsError
 
 
@@ -30,12 +33,18 @@ def add_backend_options(
 ) -> None:
     """Backend flags shared by every command that drives the agent (fix-issue, chat, eval run)."""
     group = parser.add_argument_group("model backend")
-    group.add_argument("--backend", choices=sorted(BACKENDS), help="where completions come from (default: embedded)")
+    group.add_argument(
+        "--backend", choices=sorted(BACKENDS), help="where completions come from (default: embedded)"
+    )
     group.add_argument("--model", metavar="DIR", help="checkpoint directory (embedded, transformers)")
-    group.add_argument("--base-url", metavar="URL", help="OpenAI-compatible server, e.g. http://127.0.0.1:30000/v1 (openai)")
+    group.add_argument(
+        "--base-url", metavar="URL", help="OpenAI-compatible server, e.g. http://127.0.0.1:30000/v1 (openai)"
+    )
     group.add_argument("--model-name", metavar="NAME", help="model name sent to the server (openai)")
     group.add_argument("--replay", metavar=replay_metavar, help=replay_help)
-    group.add_argument("--permission-mode", choices=["read-only", "ask", "auto-edit", "yolo"], help=permission_help)
+    group.add_argument(
+        "--permission-mode", choices=["read-only", "ask", "auto-edit", "yolo"], help=permission_help
+    )
     group.add_argument("--max-steps", type=int, metavar="N", help="model calls before the run stops")
 
 
@@ -72,7 +81,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     task.add_argument("--issue-file", type=Path, metavar="F", help="a file holding the issue text")
     add_backend_options(parser)
     parser.add_argument("--output", type=Path, metavar="PATCH", help="write the patch here (default: stdout)")
-    parser.add_argument("--trajectory", type=Path, metavar="FILE", help="write the trajectory JSON here")
+    parser.add_argument(
+        "--trajectory",
+        type=Path,
+        metavar="FILE",
+        help="write the trajectory JSON here (default: .mimo-agent/trajectories/RUN.json in the repository)",
+    )
     parser.add_argument("--json", action="store_true", help="stream one JSON event per line on stdout")
     parser.set_defaults(func=_run)
 
@@ -86,16 +100,17 @@ def _issue_text(args: argparse.Namespace) -> str:
         raise CliError(f"{args.issue_file}: cannot read the issue file: {exc.strerror}") from exc
 
 
-def event_printer(as_json: bool) -> Callable[[ev.Event], None]:
-    """Events as JSON lines on stdout, or as short progress lines on stderr."""
+def event_printer(as_json: bool, redactor: Redactor | None = None) -> Callable[[ev.Event], None]:
+    """Events as JSON lines on stdout, or as short progress lines on stderr; secrets redacted either way."""
+    redact = redactor or Redactor()
 
     def on_event(event: ev.Event) -> None:
         if as_json:
-            print(json.dumps(event.to_json(), ensure_ascii=False), flush=True)
+            print(json.dumps(redact.value(event.to_json()), ensure_ascii=False), flush=True)
             return
         line = _human(event)
         if line:
-            print(line, file=sys.stderr, flush=True)
+            print(redact.text(line), file=sys.stderr, flush=True)
 
     return on_event
 
@@ -122,26 +137,31 @@ def _human(event: ev.Event) -> str | None:
 
 
 def _run(args: argparse.Namespace) -> int:
+    trajectory = args.trajectory or default_trajectory_path(args.repo)
     request = RunRequest(
         workspace=args.repo,
         task=_issue_text(args),
         flags=backend_flags(args),
-        trajectory_path=args.trajectory,
+        trajectory_path=trajectory,
     )
+    redactor = Redactor()
     try:
-        result = run_headless(request, on_event=event_printer(args.json))
+        result = run_headless(request, on_event=event_printer(args.json, redactor))
     except SettingsError as exc:
         raise CliError(str(exc)) from exc
+    saved = trajectory if trajectory.is_file() else None  # none when the run could not start
     if args.output is not None:
         args.output.parent.mkdir(parents=True, exist_ok=True)
         args.output.write_text(result.patch, encoding="utf-8")
     elif not args.json and result.patch:
         sys.stdout.write(result.patch)
     if args.json:
-        payload = {"outcome": result.outcome.to_json(), "patch": result.patch, "trajectory": str(args.trajectory or "")}
+        payload = {"outcome": result.outcome.to_json(), "patch": result.patch, "trajectory": str(saved or "")}
         record = {"type": "result", "time": round(time.time(), 3), "payload": payload}
-        print(json.dumps(record, ensure_ascii=False), flush=True)
+        print(json.dumps(redactor.value(record), ensure_ascii=False), flush=True)
+    elif saved is not None:
+        print(f"trajectory: {saved}", file=sys.stderr)
     if result.outcome.kind is OutcomeKind.ERROR:
-        print(f"mimo-agent fix-issue: error: {result.outcome.message}", file=sys.stderr)
+        print(f"mimo-agent fix-issue: error: {redactor.text(result.outcome.message)}", file=sys.stderr)
         return 2
     return 0 if result.patch else 1

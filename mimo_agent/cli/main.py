@@ -22,6 +22,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="mimo-agent",
         description="A terminal coding agent built around Xiaomi's MiMo-V2-Flash.",
+        epilog=(
+            "Without a command, mimo-agent opens `chat`, the interactive agent, in the current git\n"
+            "repository: `mimo-agent` is `mimo-agent chat`, and `mimo-agent --resume [ID]` is\n"
+            "`mimo-agent chat --resume [ID]`. `mimo-agent chat --help` lists its options (backend, model,\n"
+            "permission mode, theme, sessions); `mimo-agent COMMAND --help` describes any other command."
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,  # keeps the epilog's line breaks
     )
     parser.add_argument("--version", action="version", version=f"mimo-agent {mimo_agent.__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")

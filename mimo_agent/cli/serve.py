@@ -42,7 +42,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--dtype", choices=DTYPES, default="float32", help="weight and activation dtype")
     parser.add_argument("--device", default="cpu", help="torch device, e.g. cpu or cuda:0")
     parser.add_argument(
-        "--keep-fp8", action="store_true", help="keep an FP8 checkpoint's weights FP8 in memory (dequantised per use)"
+        "--keep-fp8",
+        action="store_true",
+        help="keep an FP8 checkpoint's weights FP8 in memory (dequantised per use)",
     )
     parser.add_argument("--threads", type=int, default=None, metavar="N", help="torch CPU threads")
     parser.add_argument("--log-level", default="warning", choices=["debug", "info", "warning", "error"])

@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import TextIO
 
 from mimo_agent.cli._common import CliError
 from mimo_agent.toolcalls.corpus import CorpusSummary, check_corpus
@@ -14,15 +15,27 @@ _HELP = """\
 Each input line is a JSON object: {"id": ..., "raw": "<model output>", "tools": [OpenAI tool objects] or
 null, "expected": [{"name": ..., "arguments": {...}}] or null}; other fields are ignored. Prints a summary
 JSON (cases, parsed, valid, exact_match over cases with `expected`, repaired, counts by repair rule,
-malformed lines with their numbers) and, with --out, writes one result line per case:
-{"id", "calls": [{"name", "arguments"}], "text", "repairs", "errors"}."""
+malformed lines with their numbers) and, with --out, writes one result line per non-blank input line:
+{"id", "calls": [{"name", "arguments"}], "text", "repairs", "errors"}; a malformed line gets id null and
+an error naming its line number, so results stay aligned with the input."""
+
+
+def _open_out(path: str | None) -> TextIO | None:
+    """The results file; a lone surrogate in a model's output (JSON allows `\\ud800`) is written back as
+    that same JSON escape by `backslashreplace`, instead of failing to encode as UTF-8."""
+    if path is None:
+        return None
+    try:
+        return open(path, "w", encoding="utf-8", errors="backslashreplace")  # noqa: SIM115 - closed by caller
+    except OSError as exc:
+        raise CliError(f"--out {path}: {exc.strerror or exc}") from exc
 
 
 def _check(args: argparse.Namespace) -> int:
     corpus = Path(args.corpus)
     if not corpus.is_file():
         raise CliError(f"--corpus {corpus}: no such file")
-    out = open(args.out, "w", encoding="utf-8") if args.out else None  # noqa: SIM115 - closed in finally
+    out = _open_out(args.out)
     try:
         with corpus.open(encoding="utf-8", errors="replace") as lines:
             for item in check_corpus(lines, args.format):
@@ -31,6 +44,8 @@ def _check(args: argparse.Namespace) -> int:
                     print()
                 elif out is not None:
                     out.write(json.dumps(item, ensure_ascii=False, default=repr) + "\n")
+    except OSError as exc:
+        raise CliError(f"{exc.filename or args.out}: {exc.strerror or exc}") from exc
     finally:
         if out is not None:
             out.close()

@@ -159,6 +159,8 @@ def _parse_request(body: bytes) -> ChatCompletionRequest:
         payload = json.loads(body)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise APIError(400, f"request body is not valid JSON: {exc}", code="invalid_json") from exc
+    except RecursionError as exc:  # e.g. 100 000 nested "[": the parser gives up before the body ends
+        raise APIError(400, "request body is nested too deeply to parse", code="invalid_json") from exc
     if not isinstance(payload, dict):
         raise APIError(
             400, f"request body must be a JSON object, got {type(payload).__name__}", code="invalid_json"

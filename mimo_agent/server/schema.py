@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 ROLES = ("system", "developer", "user", "assistant", "tool")
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 
 
 class _Strict(BaseModel):
@@ -115,7 +116,9 @@ class StreamOptions(_Lenient):
     include_usage: bool = False
 
 
-class TemplateKwargs(_Strict):
+class TemplateKwargs(_Lenient):
+    """Only `enable_thinking` changes this model's template; other keys SGLang clients send are ignored."""
+
     enable_thinking: bool = False
 
 
@@ -136,7 +139,7 @@ class ChatCompletionRequest(_Lenient):
         | Annotated[list[Annotated[str, Field(min_length=1)]], Field(max_length=4)]
         | None
     ) = None
-    seed: Annotated[int, Field(ge=0)] | None = None
+    seed: Annotated[int, Field(ge=INT64_MIN, le=INT64_MAX)] | None = None
     stream: bool = False
     stream_options: StreamOptions | None = None
     chat_template_kwargs: TemplateKwargs | None = None
@@ -165,6 +168,12 @@ class ChatCompletionRequest(_Lenient):
     @property
     def max_new_tokens(self) -> int | None:
         return self.max_completion_tokens or self.max_tokens
+
+    @property
+    def sampling_seed(self) -> int | None:
+        """OpenAI takes any int64 seed, torch's generator a uint64: negative seeds wrap (two's complement),
+        so every int64 stays its own, repeatable seed."""
+        return None if self.seed is None else self.seed % 2**64
 
     @property
     def enable_thinking(self) -> bool:

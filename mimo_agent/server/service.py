@@ -16,6 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
+import torch
 import xgrammar as xgr
 from jinja2 import TemplateError
 
@@ -28,6 +29,7 @@ from mimo_agent.server.schema import ChatCompletionRequest
 from mimo_agent.server.turns import Delta, TurnAssembler
 from mimo_agent.toolcalls.grammar import GrammarCompiler, GrammarError, GrammarOptions
 from mimo_agent.toolcalls.logits_processor import GrammarLogitsProcessor
+from mimo_agent.toolcalls.toolset import ToolSpecError
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +58,27 @@ class Prepared:
     params: SamplingParams
     processors: list[LogitsProcessor]
     assembler: TurnAssembler
+
+
+class TurnEnd:
+    """A logits processor that changes nothing and reports finished once `assembler.ended`: the engine's
+    own way to stop, so an answer the server ends early still comes with its result and stats. The flag
+    flips while the engine waits on its consumer, so it stops after at most one more token."""
+
+    def __init__(self, assembler: TurnAssembler) -> None:
+        self._assembler = assembler
+
+    def process(self, logits: torch.Tensor) -> torch.Tensor:
+        return logits
+
+    def accept(self, token_id: int) -> bool:
+        return True
+
+    def rollback(self, num_tokens: int) -> None:
+        pass
+
+    def is_finished(self) -> bool:
+        return self._assembler.ended
 
 
 Item = Started | list[Delta] | Finished | Cancelled | APIError
@@ -139,6 +162,13 @@ class ChatService:
             except APIError as exc:
                 job.put(exc)
                 return
+            except RecursionError:  # valid JSON nested deeper than rendering or grammar compiling can go
+                job.put(
+                    APIError(
+                        400, "tool schemas or call arguments are nested too deeply", code="invalid_value"
+                    )
+                )
+                return
             job.assembler = prepared.assembler
             job.put(Started(len(prepared.prompt_ids)))
             self._generate(job, prepared)
@@ -197,7 +227,7 @@ class ChatService:
                 top_k=request.top_k,
                 max_new_tokens=min(request.max_new_tokens or room, room),
                 stop=request.stop_list,
-                seed=request.seed,
+                seed=request.sampling_seed,
             )
         except ValueError as exc:
             raise APIError(400, str(exc)) from exc
@@ -207,7 +237,11 @@ class ChatService:
         grammar = self._grammar(request, tools, choice, parse_calls)
         if grammar is not None:
             processors.append(GrammarLogitsProcessor(grammar))
-        return Prepared(prompt, params, processors, TurnAssembler(tools, parse_calls))
+        calls_only = parse_calls and choice == "required"
+        assembler = TurnAssembler(tools, parse_calls, calls_only)
+        if calls_only:
+            processors.append(TurnEnd(assembler))
+        return Prepared(prompt, params, processors, assembler)
 
     def _grammar(
         self, request: ChatCompletionRequest, tools: list[dict[str, Any]], choice: Any, parse_calls: bool
@@ -232,6 +266,6 @@ class ChatService:
                     parallel_tool_calls=request.parallel_tool_calls,
                 )
                 return self.grammars.tool_calls(tools, options)
-        except GrammarError as exc:
+        except (GrammarError, ToolSpecError) as exc:  # e.g. a `$ref` that points nowhere in a tool's schema
             raise APIError(400, str(exc), param="response_format" if request.json_mode else "tools") from exc
         return None

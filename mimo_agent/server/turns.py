@@ -51,12 +51,21 @@ class ThinkSplitter:
 
 
 class TurnAssembler:
-    """Feed engine text; get OpenAI deltas; read the whole message and finish reason at the end."""
+    """Feed engine text; get OpenAI deltas; read the whole message and finish reason at the end.
 
-    def __init__(self, tools: Sequence[dict[str, Any]] | None, parse_calls: bool) -> None:
+    With `calls_only` (tool_choice "required") the answer is its calls, as OpenAI and vLLM give it: the
+    grammar lets prose follow them when parallel calls are allowed, so prose after a call sets `ended`
+    (the service then stops generating) and is dropped, and blanks between calls are not content.
+    """
+
+    def __init__(
+        self, tools: Sequence[dict[str, Any]] | None, parse_calls: bool, calls_only: bool = False
+    ) -> None:
         self._splitter: StreamParser | ThinkSplitter = (
             StreamParser(list(tools or []), "xml") if parse_calls else ThinkSplitter()
         )
+        self._calls_only = calls_only
+        self.ended = False
         self.content = ""
         self.reasoning = ""
         self.tool_calls: list[dict[str, Any]] = []
@@ -78,13 +87,17 @@ class TurnAssembler:
         return message
 
     def finish_reason(self, engine_reason: str) -> str:
-        """ "tool_calls" when the model stopped after calling; "length" whenever the budget cut it off."""
-        return "tool_calls" if self.tool_calls and engine_reason == "stop" else engine_reason
+        """ "tool_calls" when the model stopped after calling (or `ended`); else "length" if the budget cut it."""
+        return "tool_calls" if self.tool_calls and (engine_reason == "stop" or self.ended) else engine_reason
 
     def _deltas(self, events: list[Event]) -> list[Delta]:
         out: list[Delta] = []
         for event in events:
-            if isinstance(event, TextDelta) and event.text:
+            if self.ended:
+                break
+            if isinstance(event, TextDelta) and self._calls_only:
+                self.ended = bool(self.tool_calls and event.text.strip())
+            elif isinstance(event, TextDelta) and event.text:
                 self.content += event.text
                 out.append({"content": event.text})
             elif isinstance(event, ReasoningDelta) and event.text:

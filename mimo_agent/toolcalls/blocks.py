@@ -7,10 +7,9 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-import json_repair
-
 from mimo_agent.toolcalls.build import RawCall
 from mimo_agent.toolcalls.calls import ArgError
+from mimo_agent.toolcalls.jsontext import DECODER, close_json, loads, repair
 
 FUNCTION_OPEN = re.compile(r"<function=([^>\n]*)>")
 PARAM_OPEN = re.compile(r"<parameter=([^>\n]*)>")
@@ -42,28 +41,6 @@ def strip_value_newlines(raw: str) -> str:
     return raw[1:-1] if len(raw) >= 2 and raw.startswith("\n") and raw.endswith("\n") else raw
 
 
-def close_json(text: str) -> str | None:
-    """`text` completed by closing brackets only, or None when the cut fell inside a string or before a value."""
-    stack: list[str] = []
-    in_string = escaped = False
-    for ch in text:
-        if in_string:
-            escaped = not escaped and ch == "\\"
-            if ch == '"' and not escaped:
-                in_string = False
-            continue
-        if ch == '"':
-            in_string = True
-        elif ch in "{[":
-            stack.append("}" if ch == "{" else "]")
-        elif ch in "}]" and stack:
-            stack.pop()
-    tail = text.rstrip()
-    if in_string or not stack or tail.endswith((":", ",")):
-        return None
-    return text + "".join(reversed(stack))
-
-
 def read_arguments(
     value: Any, raw: str, encoded: bool = False
 ) -> tuple[dict[str, Any], list[str], list[ArgError]]:
@@ -80,9 +57,9 @@ def read_arguments(
             value = {}
             break
         try:
-            value = json.loads(value)
-        except ValueError:
-            fixed = json_repair.loads(value)
+            value = loads(value)
+        except (ValueError, RecursionError):
+            fixed = repair(value)
             if not isinstance(fixed, dict) or not fixed:
                 return (
                     {},
@@ -131,7 +108,6 @@ def call_from_json(obj: Any, raw: str) -> RawCall | None:
 
 def _decode_all(text: str) -> list[Any] | None:
     """Every JSON value in `text`, back to back (separated by blanks, commas or semicolons); None if any breaks."""
-    decoder = json.JSONDecoder()
     values, pos = [], 0
     while True:
         while pos < len(text) and text[pos] in " \t\r\n,;":
@@ -139,8 +115,8 @@ def _decode_all(text: str) -> list[Any] | None:
         if pos >= len(text):
             return values
         try:
-            value, pos = decoder.raw_decode(text, pos)
-        except ValueError:
+            value, pos = DECODER.raw_decode(text, pos)
+        except (ValueError, RecursionError):
             return None
         values.append(value)
 
@@ -160,12 +136,9 @@ def parse_json_body(text: str, truncated: bool) -> tuple[list[RawCall], list[str
             return [], repairs, "output ended inside the JSON arguments"
         repairs.append("truncated_call")
     if values is None:
-        try:
-            fixed = json_repair.loads(text)
-        except (ValueError, RecursionError):
-            fixed = None
+        fixed = repair(text)
         if not isinstance(fixed, (dict, list)) or not fixed:
-            return [], repairs, "call body is not valid JSON"
+            return [], repairs, "call body is not valid JSON (or ends inside a string)"
         values = [fixed]
         repairs.append("broken_json")
     flat = [v for value in values for v in (value if isinstance(value, list) else [value])]

@@ -7,6 +7,7 @@ from typing import Any
 
 from mimo_agent.toolcalls.calls import ArgError, ToolCall
 from mimo_agent.toolcalls.convert import coerce, from_text
+from mimo_agent.toolcalls.jsontext import repeated_keys
 from mimo_agent.toolcalls.toolset import ToolSet, resolve_name
 from mimo_agent.toolcalls.validate import validate_arguments
 
@@ -64,7 +65,7 @@ def build_call(raw: RawCall, tools: ToolSet, expected_format: str = "auto", call
     repairs = list(raw.repairs)
     if rule := _format_repair(raw.source, expected_format):
         repairs.append(rule)
-    errors = list(raw.problems)
+    errors = list(raw.problems) + repeated_keys(raw.args)
     found = tools.resolve_tool(raw.name)
     if found.name is None:
         choices = sorted(tools.schemas)
@@ -78,6 +79,7 @@ def build_call(raw: RawCall, tools: ToolSet, expected_format: str = "auto", call
     props = (schema or {}).get("properties") or {}
     if not raw.typed:
         args = {k: from_text(v, props.get(k) if schema is not None else None) for k, v in args.items()}
+        errors += repeated_keys(args)  # inside XML values written as JSON objects
     args = {k: coerce(v, props.get(k), repairs) for k, v in args.items()}
     errors += validate_arguments(args, schema)
     return ToolCall(found.name, args, call_id, repairs, raw.raw, errors)

@@ -12,9 +12,10 @@ import json
 import math
 from typing import Any
 
-import json_repair
 from jsonschema import Draft202012Validator
 from referencing.exceptions import Unresolvable
+
+from mimo_agent.toolcalls.jsontext import loads, repair
 
 _NUMERIC = ("integer", "number")
 
@@ -48,7 +49,7 @@ def branches(schema: dict[str, Any]) -> list[dict[str, Any]]:
 
 def _json(raw: str) -> tuple[bool, Any]:
     try:
-        return True, json.loads(raw)
+        return True, loads(raw)
     except (ValueError, RecursionError):
         return False, None
 
@@ -152,10 +153,7 @@ def _enum_fix(value: Any, schema: dict[str, Any], repairs: list[str]) -> Any:
 
 
 def _from_broken_json(value: str, kind: str) -> Any:
-    try:
-        fixed = json_repair.loads(value)
-    except (ValueError, RecursionError):
-        return value
+    fixed = repair(value)
     wanted = list if kind == "array" else dict
     return fixed if isinstance(fixed, wanted) and fixed else value
 

@@ -1,7 +1,8 @@
 """Checking a JSONL corpus of model outputs: the engine of `mimo-agent toolcalls check`.
 
-No input line can stop a run: a line that is not a case is reported with its number, and a case the
-parser chokes on is recorded as an internal error on that case.
+No input line can stop a run: a line that is not a case is reported with its number (in the summary,
+and as a result line with id null, so results stay aligned with the input), and a case the parser
+chokes on is recorded as an internal error on that case.
 """
 
 from __future__ import annotations
@@ -81,7 +82,7 @@ def _result_line(case_id: Any, result: ParseResult) -> dict[str, Any]:
 
 
 def check_corpus(lines: Iterable[str], fmt: FormatName = "auto") -> Iterator[dict[str, Any] | CorpusSummary]:
-    """Yield one result dict per case, then the summary."""
+    """Yield one result dict per non-blank line (case or malformed line), then the summary."""
     summary = CorpusSummary()
     for number, line in enumerate(lines, 1):
         if not line.strip():
@@ -90,6 +91,8 @@ def check_corpus(lines: Iterable[str], fmt: FormatName = "auto") -> Iterator[dic
             case_id, raw, tools, expected = _case(line)
         except (ValueError, RecursionError) as exc:
             summary.malformed.append({"line": number, "error": str(exc)[:200]})
+            message = f"line {number}: not a case: {str(exc)[:200]}"
+            yield {"id": None, "calls": [], "text": "", "repairs": [], "errors": [{"message": message}]}
             continue
         summary.cases += 1
         try:

@@ -27,9 +27,23 @@ Generated = tuple[str, str, Calls]
 
 @dataclass(frozen=True)
 class Shape:
+    """A failure shape: its generator, and what the parser must record on the call the shape corrupted:
+    one of `rules` among its repairs, or, for a shape whose right answer is an error, `error` in a message."""
+
     name: str
     make: Callable[[Calls, Schemas, random.Random], Generated | None]
-    must_fail: bool = False  # the right answer is an error, not a repaired call
+    rules: tuple[str, ...] = ()
+    error: str | None = None
+
+    @property
+    def must_fail(self) -> bool:
+        return self.error is not None
+
+    def recorded(self, result: ParseResult) -> bool:
+        """Whether some call carries the shape's own rule (or error); other calls may be untouched."""
+        if self.error is not None:
+            return any(self.error in e.message for c in result.failed_calls for e in c.errors)
+        return any(rule in c.repairs for c in result.calls for rule in self.rules)
 
 
 _PROSE = ("", "", "Let me check that.\n", "Sure, calling the tool now: ", "I'll use a tool for this.\n\n")
@@ -203,12 +217,14 @@ def _mangle(name: str, rng: random.Random) -> str:
 def mangled_names(calls: Calls, schemas: Schemas, rng: random.Random) -> Generated:
     parts = []
     for c in calls:
-        args = {(_mangle(k, rng) if rng.random() < 0.5 else k): v for k, v in c["arguments"].items()}
-        schema = dict(schemas[c["name"]])
-        props = schema.get("properties", {})
-        schema["properties"] = {
-            new: props.get(old, {}) for new, old in zip(args, c["arguments"], strict=True)
-        }
+        props = schemas[c["name"]].get("properties", {})
+        args: dict[str, Any] = {}
+        renamed: dict[str, Any] = {}
+        for key, value in c["arguments"].items():
+            new = _mangle(key, rng) if rng.random() < 0.5 else key
+            new = key if new in args or (new != key and new in c["arguments"]) else new  # no collisions
+            args[new], renamed[new] = value, props.get(key, {})
+        schema = {**schemas[c["name"]], "properties": renamed}
         parts.append(render_xml(_mangle(c["name"], rng), args, schema))
     return "".join(parts), "xml", calls
 
@@ -253,26 +269,47 @@ def truncated_mid_value(calls: Calls, schemas: Schemas, rng: random.Random) -> G
     return text[: start + (last - start) // 2], "xml", calls
 
 
+def truncated_json_mid_value(calls: Calls, schemas: Schemas, rng: random.Random) -> Generated | None:
+    """Hermes output cut inside the last value: a string, literal or container part-written, or a number
+    that may have gone on (`3` of `30`). Closing it would make up a value, so it must be an error."""
+    last = calls[-1]
+    if not last["arguments"]:
+        return None
+    body = _json_obj(last)
+    final = list(last["arguments"].values())[-1]
+    value = json.dumps(final, ensure_ascii=False)
+    assert body.endswith(value + "}}"), body
+    start = len(body) - 2 - len(value)
+    whole = isinstance(final, (int, float)) and not isinstance(final, bool)  # a whole number may go on
+    if len(value) < 2 and not whole:
+        return None
+    cut = body[: start + rng.randint(1, len(value) if whole else len(value) - 1)]
+    done = "".join(render_hermes(c["name"], c["arguments"]) for c in calls[:-1])
+    return f"{done}<tool_call>\n{cut}", "json", calls
+
+
 SHAPES: tuple[Shape, ...] = (
-    Shape("content_no_tags", content_no_tags),
-    Shape("missing_open_tag", missing_open_tag),
-    Shape("missing_close_tags", missing_close_tags),
-    Shape("call_in_think", call_in_think),
-    Shape("wrong_type_values", wrong_type_values),
-    Shape("double_encoded_arguments", double_encoded),
-    Shape("json_when_xml_expected", json_for_xml),
-    Shape("xml_when_json_expected", xml_for_json),
-    Shape("bare_json", bare_json),
-    Shape("wrapper_tags", wrapper_tags),
-    Shape("markdown_fence", markdown_fence),
-    Shape("foreign_tokens", foreign_tokens),
-    Shape("parameters_key", parameters_key),
-    Shape("functions_prefix", functions_prefix),
-    Shape("mangled_names", mangled_names),
-    Shape("close_tag_in_value", close_tag_in_value),
-    Shape("concatenated_calls", concatenated_calls),
-    Shape("truncated_after_value", truncated_after_value),
-    Shape("truncated_mid_value", truncated_mid_value, must_fail=True),
+    Shape("content_no_tags", content_no_tags, ("bare_json_call",)),
+    Shape("missing_open_tag", missing_open_tag, ("missing_open_tag",)),
+    # at the end of the output, a call missing its close tags reads as cut off after its last value
+    Shape("missing_close_tags", missing_close_tags, ("missing_close_tag", "truncated_call")),
+    Shape("call_in_think", call_in_think, ("call_in_think",)),
+    Shape("wrong_type_values", wrong_type_values, ("wrong_type_value",)),
+    Shape("double_encoded_arguments", double_encoded, ("double_encoded_arguments",)),
+    Shape("json_when_xml_expected", json_for_xml, ("json_instead_of_xml",)),
+    Shape("xml_when_json_expected", xml_for_json, ("xml_instead_of_json",)),
+    Shape("bare_json", bare_json, ("bare_json_call",)),
+    Shape("wrapper_tags", wrapper_tags, ("wrapper_tag",)),
+    Shape("markdown_fence", markdown_fence, ("markdown_fence",)),
+    Shape("foreign_tokens", foreign_tokens, ("foreign_format",)),
+    Shape("parameters_key", parameters_key, ("parameters_key",)),
+    Shape("functions_prefix", functions_prefix, ("functions_prefix",)),
+    Shape("mangled_names", mangled_names, ("fuzzy_tool_name",)),
+    Shape("close_tag_in_value", close_tag_in_value, ("close_tag_in_value",)),
+    Shape("concatenated_calls", concatenated_calls, ("several_calls_in_one_block",)),
+    Shape("truncated_after_value", truncated_after_value, ("truncated_call",)),
+    Shape("truncated_mid_value", truncated_mid_value, error="output ended inside the value"),
+    Shape("truncated_json_mid_value", truncated_json_mid_value, error="output ended inside the JSON"),
 )
 
 
@@ -296,19 +333,23 @@ def _outcome(shape: Shape, result: ParseResult, expected: Calls) -> tuple[bool, 
 
 
 def run_suite(cases: Sequence[tuple[list[dict[str, Any]], Calls]], seed: int = 0) -> dict[str, Any]:
-    """Apply every shape to every case; per shape: applicable cases, exact repairs (or refusals), rate, and
-    `wrong_calls`: valid calls that differ from the truth (the failure that must not happen).
+    """Apply every shape to every case; per shape: applicable cases, exact repairs (or refusals), rate,
+    `rule_recorded`: cases where the shape's own rule (or error) was recorded, and `wrong_calls`: valid
+    calls that differ from the truth (the failure that must not happen).
 
-    Only cases whose ground truth satisfies its own schema are used: the others cannot come back exact.
+    Only cases whose ground truth satisfies its own schema are used: the others cannot come back exact;
+    their number is `excluded_questions`.
     """
     rng = random.Random(seed)
     stats = {
         s.name: {"cases": 0, "exact": 0, "wrong_calls": 0, "rule_recorded": 0, "failures": []} for s in SHAPES
     }
+    excluded = 0
     for tools, calls in cases:
         tool_set = ToolSet(tools)
         schemas = tool_set.schemas
         if any(validate_arguments(c["arguments"], schemas.get(c["name"])) for c in calls):
+            excluded += 1
             continue
         for shape in SHAPES:
             made = shape.make(calls, schemas, rng)
@@ -321,7 +362,7 @@ def run_suite(cases: Sequence[tuple[list[dict[str, Any]], Calls]], seed: int = 0
             good, wrong = _outcome(shape, result, expected)
             entry["exact"] += good
             entry["wrong_calls"] += wrong
-            entry["rule_recorded"] += any(c.repairs or c.errors for c in result.calls)
+            entry["rule_recorded"] += shape.recorded(result)
             if not good and len(entry["failures"]) < 3:
                 entry["failures"].append(text[:200])
     total = sum(e["cases"] for e in stats.values())
@@ -332,4 +373,11 @@ def run_suite(cases: Sequence[tuple[list[dict[str, Any]], Calls]], seed: int = 0
     }
     wrong = sum(e["wrong_calls"] for e in stats.values())
     rate = round(exact / total, 4) if total else None
-    return {"cases": total, "exact": exact, "rate": rate, "wrong_calls": wrong, "shapes": per_shape}
+    return {
+        "cases": total,
+        "exact": exact,
+        "rate": rate,
+        "wrong_calls": wrong,
+        "excluded_questions": excluded,
+        "shapes": per_shape,
+    }

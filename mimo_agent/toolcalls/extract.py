@@ -16,11 +16,12 @@ from mimo_agent.toolcalls.blocks import (
     QWEN_XML,
     Layout,
     call_from_json,
-    close_json,
     parse_body,
     read_arguments,
 )
 from mimo_agent.toolcalls.build import RawCall
+from mimo_agent.toolcalls.calls import ArgError
+from mimo_agent.toolcalls.jsontext import DECODER, close_json, loads
 from mimo_agent.toolcalls.toolset import ToolSet
 
 
@@ -36,7 +37,7 @@ class Region:
 Piece = str | Region
 
 _KIMI_CALL = re.compile(
-    r"<\|tool_call_begin\|>\s*(?P<name>.*?)\s*<\|tool_call_argument_begin\|>\s*(?P<args>.*?)\s*(?:<\|tool_call_end\|>|\Z)",
+    r"<\|tool_call_begin\|>\s*(?P<name>.*?)\s*<\|tool_call_argument_begin\|>\s*(?P<args>.*?)\s*(?:(?P<end><\|tool_call_end\|>)|\Z)",
     re.S,
 )
 _KIMI = re.compile(
@@ -47,7 +48,7 @@ _KIMI = re.compile(
 )
 _DS_CALL = re.compile(
     r"<｜tool▁call▁begin｜>(?:function<｜tool▁sep｜>)?(?P<name>[^\n<｜]+?)\s*(?:<｜tool▁sep｜>|\n)"
-    r"(?P<args>.*?)(?:<｜tool▁call▁end｜>|\Z)",
+    r"(?P<args>.*?)(?:(?P<end><｜tool▁call▁end｜>)|\Z)",
     re.S,
 )
 _DS = re.compile(
@@ -63,6 +64,7 @@ _FENCE_BEFORE = re.compile(r"```[\w-]*[ \t]*\n\s*\Z")
 _FENCE_AFTER = re.compile(r"\A\s*```[ \t]*\n?")
 _TAG_BEFORE = re.compile(r"<(?P<tag>[A-Za-z_][\w.:-]*)(?:\s[^<>\n]*)?>\s*\Z")
 _STRAY_CLOSE = re.compile(r"\s*</tool_call>")
+_SEPARATOR = re.compile(r"\s*[;,]\s*")
 
 
 def _fenced_args(text: str) -> str:
@@ -70,13 +72,30 @@ def _fenced_args(text: str) -> str:
     return m.group(1) if m else text
 
 
-def _foreign(match: re.Match[str], call_re: re.Pattern[str], rule: str) -> Region:
+def _cut_arguments(text: str) -> tuple[str | None, list[str]]:
+    """Arguments of a call the output ended in: as written when complete, closed when cut between two
+    parameters (rule `truncated_call`), None when cut inside a value."""
+    try:
+        loads(text)
+    except (ValueError, RecursionError):
+        closed = close_json(text.strip(), depth=1)
+        return closed, ["truncated_call"] if closed else []
+    return text, []
+
+
+def _foreign(match: re.Match[str], call_re: re.Pattern[str], rule: str, cut: bool) -> Region:
     calls = []
     for m in call_re.finditer(match.group(0)):
-        args, repairs, problems = read_arguments(_fenced_args(m.group("args")), m.group(0), encoded=True)
-        calls.append(
-            RawCall(m.group("name").strip(), args, True, "foreign", m.group(0), [rule, *repairs], problems)
-        )
+        name, text, rules = m.group("name").strip(), _fenced_args(m.group("args")), [rule]
+        if cut and m.group("end") is None:
+            text, more = _cut_arguments(text)
+            rules += more
+        if text is None:
+            cutoff = ArgError("", "a complete value", "cut off", "output ended inside the JSON arguments")
+            calls.append(RawCall(name, {}, True, "foreign", m.group(0), rules, [cutoff]))
+            continue
+        args, repairs, problems = read_arguments(text, m.group(0), encoded=True)
+        calls.append(RawCall(name, args, True, "foreign", m.group(0), rules + repairs, problems))
     return Region(match.group(0), calls)
 
 
@@ -125,21 +144,36 @@ def _plausible(call: RawCall | None, tools: ToolSet) -> bool:
     return tools.schemaless or tools.resolve_tool(call.name).name is not None
 
 
+def _following(text: str, end: int, items: list, tools: ToolSet) -> tuple[list, int]:
+    """Llama's `<|python_tag|>` separates several calls with `;`: take the calls that follow the first."""
+    while sep := _SEPARATOR.match(text, end):
+        try:
+            value, after = DECODER.raw_decode(text, sep.end())
+        except (ValueError, RecursionError):
+            break
+        if not _plausible(call_from_json(value, ""), tools):
+            break
+        items, end = [*items, value], after
+    return items, end
+
+
 def _bare_json(text: str, start: int, tools: ToolSet, rule: str, cut: bool) -> tuple[Region | None, int]:
     try:
-        value, end = json.JSONDecoder().raw_decode(text, start)
-    except ValueError:
+        value, end = DECODER.raw_decode(text, start)
+    except (ValueError, RecursionError):
         closed = close_json(text[start:]) if cut else None
         if closed is None:
             return None, start
         try:
-            value, end = json.loads(closed), len(text)
-        except ValueError:
+            value, end = loads(closed), len(text)
+        except (ValueError, RecursionError):
             return None, start
         rule_extra = ["truncated_call"]
     else:
         rule_extra = []
     items = value if isinstance(value, list) else [value]
+    if rule == "foreign_format":
+        items, end = _following(text, end, items, tools)
     calls = [call_from_json(v, json.dumps(v, ensure_ascii=False)) for v in items]
     if not calls or not all(_plausible(c, tools) for c in calls):
         return None, start
@@ -165,10 +199,10 @@ def _find(text: str, tools: ToolSet, cut: bool) -> list[Piece]:
             region, end = _bare_function(text, start, cut, INVOKE_XML)
         elif m.group("kimi"):
             km = _KIMI.match(text, start)
-            region, end = (_foreign(km, _KIMI_CALL, "foreign_format"), km.end()) if km else (None, start)
+            region, end = (_foreign(km, _KIMI_CALL, "foreign_format", cut), km.end()) if km else (None, start)
         elif m.group("ds"):
             dm = _DS.match(text, start)
-            region, end = (_foreign(dm, _DS_CALL, "foreign_format"), dm.end()) if dm else (None, start)
+            region, end = (_foreign(dm, _DS_CALL, "foreign_format", cut), dm.end()) if dm else (None, start)
         elif m.group("lead"):
             region, end = _bare_json(text, m.end(), tools, "foreign_format", cut)
             if region is not None:

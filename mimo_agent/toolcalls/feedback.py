@@ -1,4 +1,7 @@
-"""Turning a failed call into a short observation the model can act on, and the retry budget for it."""
+"""Turning a failed call into a short observation the model can act on.
+
+The retry budget is the agent's (settings `limits.max_consecutive_invalid`), not this layer's.
+"""
 
 from __future__ import annotations
 
@@ -6,25 +9,12 @@ import json
 from collections.abc import Iterable
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
-
 from mimo_agent.toolcalls.calls import ToolCall
 from mimo_agent.toolcalls.formats import render_hermes, render_xml
 from mimo_agent.toolcalls.toolset import ToolSet
 from mimo_agent.toolcalls.validate import validate_arguments
 
 _PLACEHOLDER = {"string": "text", "integer": 1, "number": 1.5, "boolean": True, "null": None}
-
-
-class RetryPolicy(BaseModel):
-    """How many times in a row the agent hands a failed call back to the model before it stops."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-    max_retries: int = Field(3, ge=0, description="consecutive invalid calls answered with feedback")
-
-    def allows(self, consecutive_failures: int) -> bool:
-        """True while another retry is allowed after `consecutive_failures` failed calls in a row."""
-        return consecutive_failures <= self.max_retries
 
 
 def example_value(schema: dict[str, Any]) -> Any:

@@ -9,11 +9,12 @@ from typing import Any
 
 from mimo_agent.toolcalls.definition import ToolDef
 from mimo_agent.toolcalls.dialect import to_json_schema
-from mimo_agent.toolcalls.refs import inline_refs
+from mimo_agent.toolcalls.refs import DanglingRef, inline_refs
 
 
 class ToolSpecError(ValueError):
-    """A tool definition given to the parser is not a ToolDef or an OpenAI tool object."""
+    """A tool definition given to the parser is not a ToolDef or an OpenAI tool object, or its schema is
+    broken (a `$ref` pointing nowhere)."""
 
 
 @dataclass(frozen=True)
@@ -56,7 +57,9 @@ def resolve_name(raw: str, candidates: Iterable[str], rule: str) -> Resolved:
         return Resolved(None)
     scored = sorted((_distance(key, _key(n)), n) for n in names)
     limit = max(1, len(key) // 4)
-    if scored and scored[0][0] <= limit and (len(scored) == 1 or scored[1][0] > scored[0][0]):
+    if scored and scored[0][0] <= limit:
+        if len(scored) > 1 and scored[1][0] == scored[0][0]:
+            return Resolved(None)  # a tie: no later, weaker rule may break it
         return Resolved(scored[0][1], rule)
     contains = [n for n in names if key in _key(n) or (_key(n) and _key(n) in key)]
     if len(contains) == 1 and len(key) >= 4:
@@ -64,16 +67,23 @@ def resolve_name(raw: str, candidates: Iterable[str], rule: str) -> Resolved:
     return Resolved(None)
 
 
+def _schema(name: str, params: dict[str, Any]) -> dict[str, Any]:
+    try:
+        return to_json_schema(inline_refs(params))
+    except DanglingRef as exc:
+        raise ToolSpecError(f"tool {name!r}: {exc}") from exc
+
+
 def _tool_entry(tool: Any) -> tuple[str, dict[str, Any]]:
     if isinstance(tool, ToolDef):
-        return tool.name, to_json_schema(inline_refs(tool.parameters))
+        return tool.name, _schema(tool.name, tool.parameters)
     if isinstance(tool, Mapping):
         fn = tool.get("function", tool)
         if isinstance(fn, Mapping) and isinstance(fn.get("name"), str):
             params = fn.get("parameters") or {"type": "object", "properties": {}}
             if not isinstance(params, Mapping):
                 raise ToolSpecError(f"tool {fn['name']!r}: 'parameters' must be a JSON Schema object")
-            return fn["name"], to_json_schema(inline_refs(dict(params)))
+            return fn["name"], _schema(fn["name"], dict(params))
     raise ToolSpecError(f"expected a ToolDef or an OpenAI tool object with function.name, got {tool!r:.80}")
 
 

@@ -1,13 +1,16 @@
 """A scripted OpenAI-shaped HTTP server on a loopback port: each request gets the next reply; bodies are kept.
 
 Streams use chunked transfer encoding, so a reply cut short (`cut_after`) looks to the client exactly like
-a server that died mid-answer: the connection closes before the final chunk.
+a server that died mid-answer: the connection closes before the final chunk. A stalled reply
+(`stall_after`) keeps the connection open and silent until the fake shuts down, like a hung server. A slow
+reply (`delay`) waits between events; a client that hangs up meanwhile ends it quietly.
 """
 
 from __future__ import annotations
 
 import json
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
@@ -20,7 +23,9 @@ class Reply:
     body: dict[str, Any] | None = None  # a JSON answer (errors)
     events: list[dict[str, Any]] = field(default_factory=list)  # SSE data objects of a stream
     cut_after: int | None = None  # close the connection after this many events
+    stall_after: int | None = None  # after this many events, send nothing more until shutdown
     headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0  # seconds before each event after the first
 
 
 def chunk(delta: dict[str, Any], finish_reason: str | None = None) -> dict[str, Any]:
@@ -61,6 +66,7 @@ class FakeOpenAI:
         self.replies = list(replies)
         self.requests: list[dict[str, Any]] = []
         self.headers: list[dict[str, str]] = []
+        self._closing = threading.Event()
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -80,8 +86,7 @@ class FakeOpenAI:
         self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
         self._thread.start()
 
-    @staticmethod
-    def answer(handler: BaseHTTPRequestHandler, reply: Reply) -> None:
+    def answer(self, handler: BaseHTTPRequestHandler, reply: Reply) -> None:
         if reply.body is not None:
             data = json.dumps(reply.body).encode()
             handler.send_response(reply.status)
@@ -97,13 +102,25 @@ class FakeOpenAI:
         handler.end_headers()
         lines = [f"data: {json.dumps(event)}\n\n" for event in reply.events] + ["data: [DONE]\n\n"]
         for index, line in enumerate(lines):
+            if reply.stall_after is not None and index == reply.stall_after:
+                handler.wfile.flush()
+                handler.close_connection = True
+                self._closing.wait()
+                return
             if reply.cut_after is not None and index == reply.cut_after:
                 handler.wfile.flush()
                 handler.close_connection = True
                 handler.connection.shutdown(2)
                 return
+            if reply.delay and index:
+                handler.wfile.flush()
+                time.sleep(reply.delay)
             data = line.encode()
-            handler.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
+            try:
+                handler.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
+            except (BrokenPipeError, ConnectionResetError):  # the client stopped reading
+                handler.close_connection = True
+                return
         handler.wfile.write(b"0\r\n\r\n")
 
     def __enter__(self) -> FakeOpenAI:
@@ -112,5 +129,6 @@ class FakeOpenAI:
     def __exit__(
         self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
+        self._closing.set()
         self.httpd.shutdown()
         self.httpd.server_close()

@@ -32,7 +32,9 @@ def checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _settings(checkpoint: Path, backend: str) -> ModelSettings:
-    return ModelSettings(backend=backend, path=str(checkpoint), temperature=1.0, max_new_tokens=48, context_window=8192)
+    return ModelSettings(
+        backend=backend, path=str(checkpoint), temperature=1.0, max_new_tokens=48, context_window=8192
+    )
 
 
 @pytest.mark.parametrize("factory", [EmbeddedBackend.from_settings, TransformersBackend.from_settings])
@@ -77,13 +79,38 @@ def test_bad_model_directory_is_a_backend_error(tmp_path: Path) -> None:
 def test_fix_issue_subprocess_with_the_embedded_engine(tmp_path: Path, checkpoint: Path) -> None:
     """Whatever a random model emits, fix-issue runs to a typed outcome and exits 0 or 1."""
     repo = make_buggy_repo(tmp_path / "repo")
-    env = {**os.environ, "XDG_CONFIG_HOME": str(tmp_path / "xdg"), "MIMO_AGENT_MODEL__MAX_NEW_TOKENS": "40",
-           "MIMO_AGENT_MODEL__TEMPERATURE": "1.0"}
+    env = {
+        **os.environ,
+        "XDG_CONFIG_HOME": str(tmp_path / "xdg"),
+        "MIMO_AGENT_MODEL__MAX_NEW_TOKENS": "40",
+        "MIMO_AGENT_MODEL__TEMPERATURE": "1.0",
+    }
     proc = subprocess.run(
-        [sys.executable, "-m", "mimo_agent.cli.main", "fix-issue", "--repo", str(repo), "--issue", "add is wrong",
-         "--backend", "embedded", "--model", str(checkpoint), "--max-steps", "3", "--permission-mode", "read-only",
-         "--trajectory", str(tmp_path / "t.json"), "--json"],
-        capture_output=True, text=True, timeout=300, env=env,
+        [
+            sys.executable,
+            "-m",
+            "mimo_agent.cli.main",
+            "fix-issue",
+            "--repo",
+            str(repo),
+            "--issue",
+            "add is wrong",
+            "--backend",
+            "embedded",
+            "--model",
+            str(checkpoint),
+            "--max-steps",
+            "3",
+            "--permission-mode",
+            "read-only",
+            "--trajectory",
+            str(tmp_path / "t.json"),
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
     )
     assert proc.returncode in (0, 1), proc.stderr
     events = [json.loads(line) for line in proc.stdout.splitlines()]
@@ -93,3 +120,76 @@ def test_fix_issue_subprocess_with_the_embedded_engine(tmp_path: Path, checkpoin
     trajectory = json.loads((tmp_path / "t.json").read_text())
     assert trajectory["outcome"]["kind"] == kind
     assert [e for e in trajectory["events"] if e["type"] == "assistant_message"]
+
+
+def test_prompt_ids_encode_only_the_new_suffix_and_equal_a_full_encode(checkpoint: Path) -> None:
+    """Regression: every step re-tokenised the whole history (456 ms at 222K tokens)."""
+    from mimo_agent.backends.local_prompt import PromptEncoder
+    from mimo_agent.engine.tokenizer import EngineTokenizer
+
+    tokenizer = EngineTokenizer.from_pretrained(checkpoint)
+    encoded: list[int] = []
+
+    def encode(text: str) -> list[int]:
+        encoded.append(len(text))
+        return tokenizer.encode(text)
+
+    def render(messages: list, tools: list | None) -> str:
+        return tokenizer.render_chat(messages, tools, add_generation_prompt=True)
+
+    prompts = PromptEncoder(render, encode)
+    tools = agent_tools()[:3]
+    history = list(MESSAGES)
+    awkward = [
+        "\n\nleading newlines",
+        "trailing spaces   ",
+        "tabs\tand ünïcödé ✓",
+        "<|im_end|> as text",
+        " ",
+        "x",
+    ]
+    for step, text in enumerate(awkward):
+        ids = prompts.ids(history, tools)
+        assert ids == tokenizer.encode(render(history, [t.to_openai() for t in tools]))
+        assert prompts.ids(history, tools) is ids  # counted, then completed: one render and encode
+        encoded.clear()
+        call = {
+            "id": f"c{step}",
+            "type": "function",
+            "function": {"name": "read_file", "arguments": {"path": text}},
+        }
+        history += [
+            {"role": "assistant", "content": text, "tool_calls": [call]},
+            {"role": "tool", "tool_call_id": f"c{step}", "name": "read_file", "content": text + "\n"},
+        ]
+    ids = prompts.ids(history, tools)
+    assert ids == tokenizer.encode(render(history, [t.to_openai() for t in tools]))
+    assert sum(encoded) < len(render(history[-2:], None)) + 200  # only the new turn was encoded
+    compacted = [history[0], {"role": "user", "content": "[Summary] read files"}, *history[-2:]]
+    assert prompts.ids(compacted, tools) == tokenizer.encode(
+        render(compacted, [t.to_openai() for t in tools])
+    )
+
+
+@pytest.mark.parametrize("factory", [EmbeddedBackend.from_settings, TransformersBackend.from_settings])
+def test_cancel_stops_generation_between_tokens(checkpoint: Path, factory) -> None:
+    import threading
+
+    settings = ModelSettings(path=str(checkpoint), temperature=0.0, max_new_tokens=64, context_window=8192)
+    backend = factory(settings)
+    full = backend.complete(MESSAGES, [])
+    cancel = threading.Event()
+    deltas: list[str] = []
+
+    def on_delta(text: str) -> None:
+        deltas.append(text)
+        if len(deltas) == 3:
+            cancel.set()
+
+    cut = backend.complete(MESSAGES, [], on_delta=on_delta, cancel=cancel)
+    assert full.usage.completion_tokens > 8, "the greedy reply must be long enough to cut"
+    assert cut.finish_reason == "interrupted"
+    assert 3 <= cut.usage.completion_tokens < full.usage.completion_tokens
+    assert full.text.startswith(cut.text) and cut.text.startswith("".join(deltas[:3]))
+    again = backend.complete(MESSAGES, [])  # the engine (its KV cache) is still consistent
+    assert again.text == full.text and again.finish_reason == full.finish_reason

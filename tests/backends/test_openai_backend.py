@@ -5,15 +5,21 @@ from __future__ import annotations
 
 import json
 import socket
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
+import httpx
 import pytest
+from openai.types.chat import ChatCompletionChunk
 
 from mimo_agent.agent.outcome import OutcomeKind
 from mimo_agent.agent.runner import RunRequest, prepare_run
-from mimo_agent.backends.base import BackendError
-from mimo_agent.backends.openai_backend import OpenAIBackend
+from mimo_agent.backends.base import BackendError, context_limit
+from mimo_agent.backends.openai_backend import TIMEOUT_VARIABLE, OpenAIBackend
 from mimo_agent.server.launch import ServerProcess
 from mimo_agent.settings import ModelSettings
 from mimo_agent.toolcalls.definition import ToolDef
@@ -34,11 +40,13 @@ WEATHER = ToolDef(
 XML_CALL = "<tool_call>\n<function=get_weather>\n<parameter=city>Paris</parameter>\n</function>\n</tool_call>"
 
 
-def backend_for(url: str, max_attempts: int = 3, **settings: object) -> tuple[OpenAIBackend, list[float]]:
+def backend_for(
+    url: str, max_attempts: int = 3, environ: dict[str, str] | None = None, **settings: object
+) -> tuple[OpenAIBackend, list[float]]:
     sleeps: list[float] = []
     config = ModelSettings(backend="openai", base_url=url, model_name="m", max_new_tokens=64, **settings)
     backend = OpenAIBackend.from_settings(
-        config, environ={"MIMO_AGENT_API_KEY": "k1", "OPENAI_API_KEY": "k2"}
+        config, environ={"MIMO_AGENT_API_KEY": "k1", "OPENAI_API_KEY": "k2", **(environ or {})}
     )
     backend.max_attempts, backend.backoff_seconds, backend._sleep = max_attempts, 0.01, sleeps.append
     return backend, sleeps
@@ -103,7 +111,9 @@ def test_history_goes_out_the_way_mimo_servers_want_it() -> None:
         sent["model"] == "m" and sent["stream"] is True and sent["stream_options"] == {"include_usage": True}
     )
     assert sent["tools"] == [WEATHER.to_openai()] and sent["tool_choice"] == "auto"
-    assert sent["chat_template_kwargs"] == {"enable_thinking": True} and sent["thinking"] == {"type": "enabled"}
+    assert sent["chat_template_kwargs"] == {"enable_thinking": True} and sent["thinking"] == {
+        "type": "enabled"
+    }
     assert sent["max_completion_tokens"] == 64
     assert all(isinstance(m["content"], str) for m in sent["messages"]), "no content: null, ever"
     assistant = sent["messages"][2]
@@ -196,6 +206,90 @@ def test_stream_cut_mid_answer_is_retried_then_reported() -> None:
             backend.complete([{"role": "user", "content": "hi"}], [])
 
 
+def test_a_retried_stream_shows_only_what_goes_past_the_text_already_shown() -> None:
+    """Regression: a retried stream was shown again from its start, so the live view had its text twice."""
+    cut = Reply(
+        events=[chunk({"reasoning_content": "Let me"}), chunk({"reasoning_content": " see"})], cut_after=1
+    )
+    whole = stream(
+        chunk({"reasoning_content": "Let me"}),
+        chunk({"reasoning_content": " think."}),
+        chunk({"content": "42"}),
+    )
+    deltas: list[str] = []
+    with FakeOpenAI([cut, whole]) as fake:
+        backend, _ = backend_for(fake.base_url)
+        completion = backend.complete([{"role": "user", "content": "hi"}], [], on_delta=deltas.append)
+    assert completion.stats["attempts"] == 2 and completion.reasoning == "Let me think."
+    assert "".join(deltas) == "<think>Let me think.</think>42"
+    assert deltas[:2] == ["<think>", "Let me"] and deltas[2] == " think.", "the retry starts past 'Let me'"
+
+
+def test_a_stalled_stream_times_out_and_is_retried() -> None:
+    """The server sends part of the answer, then nothing: the read timeout (set through the environment)
+    ends the attempt and the retry finishes the answer."""
+    stalled = Reply(
+        events=[chunk({"role": "assistant", "content": ""}), chunk({"content": "The answer"})], stall_after=2
+    )
+    deltas: list[str] = []
+    with FakeOpenAI([stalled, stream(chunk({"content": "The answer is 42."}))]) as fake:
+        backend, sleeps = backend_for(fake.base_url, environ={TIMEOUT_VARIABLE: "0.5"})
+        started = time.monotonic()
+        completion = backend.complete([{"role": "user", "content": "hi"}], [], on_delta=deltas.append)
+        seconds = time.monotonic() - started
+    assert completion.text == "The answer is 42." and completion.stats["attempts"] == 2 and len(sleeps) == 1
+    assert "".join(deltas) == "The answer is 42." and 0.5 <= seconds < 5
+    with FakeOpenAI([stalled]) as fake:
+        backend, _ = backend_for(fake.base_url, max_attempts=1, environ={TIMEOUT_VARIABLE: "0.3"})
+        with pytest.raises(BackendError, match=r"did not answer in time \(gave up after 1 attempts\)"):
+            backend.complete([{"role": "user", "content": "hi"}], [])
+
+
+@pytest.mark.parametrize("value", ["soon", "0", "-3", "nan", "inf"])
+def test_a_bad_timeout_variable_is_named(value: str) -> None:
+    with pytest.raises(
+        BackendError, match=rf"{TIMEOUT_VARIABLE} must be a number of seconds > 0; got '{value}'"
+    ):
+        backend_for("http://127.0.0.1:1/v1", environ={TIMEOUT_VARIABLE: value})
+
+
+class OldClient:
+    """Just enough of an openai 1.x client whose streams let httpx errors out raw when the connection
+    breaks mid-answer (as 1.x does; 3.x wraps them in APIConnectionError)."""
+
+    base_url = "http://old.example/v1"
+
+    def __init__(self, *streams: tuple[list[dict[str, Any]], Exception | None]) -> None:
+        self.chat = SimpleNamespace(completions=self)
+        self._streams = list(streams)
+
+    def create(self, **request: Any) -> Iterator[ChatCompletionChunk]:
+        events, error = self._streams.pop(0)
+
+        def chunks() -> Iterator[ChatCompletionChunk]:
+            yield from (ChatCompletionChunk.model_validate(e) for e in events)
+            if error is not None:
+                raise error
+
+        return chunks()
+
+
+def test_raw_httpx_errors_mid_stream_are_retried_and_reported() -> None:
+    broken = ([chunk({"content": "par"})], httpx.RemoteProtocolError("peer closed connection"))
+    whole = ([chunk({"content": "whole"}), chunk({}, "stop")], None)
+    config = ModelSettings(backend="openai", base_url=OldClient.base_url, model_name="m")
+    backend = OpenAIBackend(config, OldClient(broken, whole), sleep=lambda _: None)  # type: ignore[arg-type]
+    completion = backend.complete([{"role": "user", "content": "hi"}], [])
+    assert completion.text == "whole" and completion.stats["attempts"] == 2
+    backend = OpenAIBackend(config, OldClient(broken, broken), max_attempts=2, sleep=lambda _: None)  # type: ignore[arg-type]
+    with pytest.raises(
+        BackendError,
+        match=r"^lost the connection to http://old.example/v1: RemoteProtocolError: peer closed connection "
+        r"\(gave up after 2 attempts\)$",
+    ):
+        backend.complete([{"role": "user", "content": "hi"}], [])
+
+
 @pytest.mark.parametrize(
     ("replies", "expected", "requests"),
     [
@@ -227,12 +321,16 @@ def test_final_errors_are_one_clear_line(replies: list[Reply], expected: str, re
     assert "\n" not in str(caught.value) and len(fake.requests) == requests
 
 
-def test_unreachable_server_and_missing_settings() -> None:
+def test_unreachable_server_fails_fast_and_missing_settings() -> None:
+    """A refused connection is tried twice, not `max_attempts` times (that took ~15 s before the error)."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]  # bound, never listening: connections are refused
-        backend, sleeps = backend_for(f"http://127.0.0.1:{port}/v1", max_attempts=2)
-        with pytest.raises(BackendError, match=rf"cannot reach http://127.0.0.1:{port}/v1: ConnectError"):
+        backend, sleeps = backend_for(f"http://127.0.0.1:{port}/v1", max_attempts=5)
+        with pytest.raises(
+            BackendError,
+            match=rf"cannot reach http://127.0.0.1:{port}/v1: ConnectError.* \(gave up after 2 attempts\)$",
+        ):
             backend.complete([{"role": "user", "content": "hi"}], [])
     assert len(sleeps) == 1
     with pytest.raises(BackendError, match="--base-url"):
@@ -248,6 +346,38 @@ def test_token_counts_follow_the_servers_usage() -> None:
         before = backend.count_tokens(messages, [])
         backend.complete(messages, [])
     assert before > 200 and backend.count_tokens(messages, []) == 50  # the server said 50 prompt tokens
+
+
+def test_cancel_mid_stream_returns_the_text_so_far_as_interrupted() -> None:
+    words = [chunk({"content": word}) for word in ("Hello", " wide", " world", " of", " slow", " tokens")]
+    slow = Reply(events=[chunk({"role": "assistant", "content": ""}), *words, chunk({}, "stop")], delay=0.2)
+    cancel, shown = threading.Event(), []
+
+    def cancel_on_first_text(text: str) -> None:
+        shown.append(text)
+        cancel.set()
+
+    with FakeOpenAI([slow]) as fake:
+        backend, _ = backend_for(fake.base_url)
+        started = time.perf_counter()
+        completion = backend.complete(
+            [{"role": "user", "content": "hi " * 40}], [], on_delta=cancel_on_first_text, cancel=cancel
+        )
+        elapsed = time.perf_counter() - started
+    assert completion.finish_reason == "interrupted" and completion.text == "Hello" and shown == ["Hello"]
+    assert elapsed < 1.0  # the other five chunks (another second) were never waited for
+    # No usage chunk came: the prompt is estimated from the request, the completion from "Hello".
+    assert completion.usage.prompt_tokens > 30 and 1 <= completion.usage.completion_tokens <= 2
+
+
+def test_a_cancel_set_before_the_call_asks_nothing_and_context_limit_is_the_setting() -> None:
+    with FakeOpenAI([stream(chunk({"content": "never"}))]) as fake:
+        backend, _ = backend_for(fake.base_url, context_window=32_768)
+        cancelled = threading.Event()
+        cancelled.set()
+        completion = backend.complete([{"role": "user", "content": "hi"}], [], cancel=cancelled)
+        assert completion.finish_reason == "interrupted" and completion.text == "" and fake.requests == []
+    assert context_limit(backend) == 32_768
 
 
 # -- against a real `mimo-agent serve` -------------------------------------------------------------------

@@ -23,7 +23,10 @@ def test_replays_in_order_with_deltas(tmp_path: Path) -> None:
         backend.complete([], [])
 
 
-@pytest.mark.parametrize(("content", "message"), [("not json\n", ":1: not valid JSON"), ('"ok"\n{"a": 1}\n', ":2: expected a JSON string")])
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [("not json\n", ":1: not valid JSON"), ('"ok"\n{"a": 1}\n', ":2: expected a JSON string")],
+)
 def test_bad_lines_name_the_line(tmp_path: Path, content: str, message: str) -> None:
     path = tmp_path / "r.jsonl"
     path.write_text(content)

@@ -60,6 +60,17 @@ def test_probs_apply_temperature() -> None:
     torch.testing.assert_close(probs, torch.softmax(logits / 0.5, dim=-1))
 
 
+@pytest.mark.parametrize("temperature", [1e-300, 1e-12, 9e-6])
+def test_tiny_temperatures_are_greedy_not_nan(temperature: float) -> None:
+    """Regression: temperature=1e-300 divided the logits to inf, so softmax gave NaN and sampling failed."""
+    logits = torch.randn(100, generator=torch.Generator().manual_seed(2)) * 30
+    sampler = Sampler(SamplingParams(temperature=temperature, seed=0))
+    probs = sampler.probs(logits)
+    assert sampler.params.greedy and bool(torch.isfinite(probs).all())
+    assert probs[int(logits.argmax())] == 1.0 and sampler.sample(logits) == int(logits.argmax())
+    assert not SamplingParams(temperature=1e-5).greedy, "the guard stops at GREEDY_BELOW"
+
+
 def test_top_k_keeps_exactly_the_k_largest() -> None:
     logits = torch.randn(50, generator=torch.Generator().manual_seed(1))
     probs = Sampler(SamplingParams(temperature=1.0, top_k=7)).probs(logits)

@@ -274,7 +274,9 @@ def test_speculation_right_after_a_plain_request_on_the_same_prompt(
     fewer hiddens than heads): drafting must not read positions it no longer has, and output stays exact."""
     engine = Engine(twin, max_seq_len=256, mtp=distilled)
     engine.complete(PROMPTS[0], params=SamplingParams(max_new_tokens=1), mtp_steps=0)
-    spec = engine.complete(PROMPTS[0], params=SamplingParams(max_new_tokens=NEW), mtp_steps=3, mtp_adaptive=False)
+    spec = engine.complete(
+        PROMPTS[0], params=SamplingParams(max_new_tokens=NEW), mtp_steps=3, mtp_adaptive=False
+    )
     _, plain = run(twin, None, 0)
     assert spec.token_ids == plain.token_ids
 

@@ -11,7 +11,7 @@ from mimo_agent.evals.swebench.environment import EnvironmentCache
 from mimo_agent.evals.swebench.errors import EnvironmentBuildError
 from mimo_agent.evals.swebench.git import git_output
 from mimo_agent.evals.swebench.specs import parse_spec
-from tests.evals.swebench_synthetic import make_instance
+from mimo_agent.evals.swebench.synthetic import make_instance
 
 
 def test_cached_per_spec_and_rebuilt_when_it_changes(tmp_path: Path) -> None:
@@ -75,3 +75,16 @@ def test_git_sources_are_cloned_at_base_commit(tmp_path: Path) -> None:
         env = cache.get(instance, spec)
     assert "def add" in (env.repo / "calc" / "ops.py").read_text()
     assert git_output(env.repo, ["rev-parse", "HEAD~1"]) == row["base_commit"]
+
+
+def test_editing_a_path_source_rebuilds_with_the_edit(tmp_path: Path) -> None:
+    row, raw = make_instance(tmp_path, "demo__calc-edit")
+    instance = Instance.from_row(row, "row")
+    cache = EnvironmentCache(tmp_path / "envs")
+    with cache.locked(instance):
+        first = cache.get(instance, parse_spec(raw, "spec", tmp_path))
+    (tmp_path / "sources" / "demo__calc-edit" / "calc" / "extra.py").write_text("EDITED = True\n")
+    with cache.locked(instance):
+        again = cache.get(instance, parse_spec(raw, "spec", tmp_path))  # the same spec text
+    assert again.built_now and again.root != first.root
+    assert (again.repo / "calc" / "extra.py").read_text() == "EDITED = True\n"

@@ -1,4 +1,5 @@
-"""`mimo-agent eval swe-bench grade` on synthetic instances: gold, empty, broken patch, hang, resume."""
+"""`mimo-agent eval swe-bench grade` on synthetic instances (gold, empty, broken patch, hang, resume) and the
+SWE-bench rules on hand-written logs (XFAIL, skips, partial fixes)."""
 
 from __future__ import annotations
 
@@ -12,10 +13,14 @@ import time
 from pathlib import Path
 
 import pytest
+from swebench.harness.constants import END_TEST_OUTPUT, START_TEST_OUTPUT, TEST_EXIT_CODE
 
 from mimo_agent.cli import eval as eval_cli
 from mimo_agent.cli._common import CliError
-from tests.evals.swebench_synthetic import BAD_PATCH, make_instance, write_predictions, write_suite
+from mimo_agent.evals.swebench.dataset import Instance
+from mimo_agent.evals.swebench.evaluate import report_from_log
+from mimo_agent.evals.swebench.predictions import Prediction
+from mimo_agent.evals.swebench.synthetic import BAD_PATCH, make_instance, write_predictions, write_suite
 
 RUN = Path("logs") / "run_evaluation"
 
@@ -266,3 +271,47 @@ def test_nothing_is_written_outside_the_output_folder(
     )
     assert summary(out, "gold", "gold")["resolved_ids"] == ["demo__calc-home"]
     assert list(home.iterdir()) == [] and list(tmp.iterdir()) == []
+
+
+LOG_LINES = {  # pytest -rA summary lines, as the parser reads them
+    "ok": "PASSED tests/t.py::test_ok",
+    "fixed": "PASSED tests/t.py::test_fixed",
+    "broken": "FAILED tests/t.py::test_broken - assert 0",
+    "known": "XFAIL tests/t.py::test_known - known bug",
+    "skipped": "SKIPPED tests/t.py::test_skipped",
+    "unnamed_skip": "SKIPPED [1] tests/t.py:9: needs network",  # pytest's own form: no test id
+}
+
+
+@pytest.mark.parametrize(
+    ("f2p", "p2p", "shown", "resolution"),
+    [
+        (["fixed", "known"], ["ok", "skipped"], ["fixed", "known", "ok", "skipped"], "RESOLVED_FULL"),
+        (["fixed", "broken"], ["ok", "skipped"], ["fixed", "broken", "ok", "skipped"], "RESOLVED_PARTIAL"),
+        (["fixed"], ["ok", "broken"], ["fixed", "ok", "broken"], "RESOLVED_NO"),  # a regression
+        (["skipped"], ["ok"], ["skipped", "ok"], "RESOLVED_NO"),  # a skipped F2P resolves nothing
+        (["fixed"], ["ok", "skipped"], ["fixed", "ok", "unnamed_skip"], "RESOLVED_NO"),  # not in the log
+    ],
+)
+def test_swebench_rules_for_xfail_skips_and_partial_fixes(
+    tmp_path: Path, f2p: list[str], p2p: list[str], shown: list[str], resolution: str
+) -> None:
+    def test_id(name: str) -> str:
+        return f"tests/t.py::test_{name}"
+
+    instance = Instance("a__b-1", "a/b", "c0ffee", "", "", tuple(map(test_id, f2p)), tuple(map(test_id, p2p)))
+    exit_code = 1 if "broken" in shown else 0
+    log = tmp_path / "test_output.txt"
+    lines = [START_TEST_OUTPUT, *(LOG_LINES[name] for name in shown), END_TEST_OUTPUT]
+    log.write_text("\n".join([*lines, f"{TEST_EXIT_CODE}: {exit_code}", ""]))
+    report = report_from_log(instance, "parse_log_pytest", Prediction("a__b-1", "m", "diff"), log)
+    entry = report["a__b-1"]
+    assert entry["resolution"] == resolution
+    assert entry["resolved"] is (resolution == "RESOLVED_FULL")  # PARTIAL is not resolved
+    status = entry["tests_status"]
+    if "known" in f2p:
+        assert test_id("known") in status["FAIL_TO_PASS"]["success"]  # XFAIL passes
+    if "skipped" in p2p:
+        kept = "skipped" in shown
+        assert (test_id("skipped") in status["PASS_TO_PASS"]["success"]) is kept
+        assert (test_id("skipped") in status["PASS_TO_PASS"]["failure"]) is not kept

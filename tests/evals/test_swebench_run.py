@@ -3,25 +3,29 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
-from mimo_agent.backends.base import Completion
+from mimo_agent.backends.base import Completion, complete, context_limit, text_counter
+from mimo_agent.backends.replay import ReplayBackend
 from mimo_agent.cli import eval as eval_cli
 from mimo_agent.cli._common import CliError
 from mimo_agent.evals.swebench.environment import Environment
 from mimo_agent.evals.swebench.inference import SerializedBackend, default_model_name, shared_backend
+from mimo_agent.evals.swebench.synthetic import make_instance, write_suite
 from mimo_agent.evals.swebench.workspace import import_paths
 from mimo_agent.settings import ModelSettings
 from tests.agent.replay_repo import call, write_replay
-from tests.evals.swebench_synthetic import make_instance, write_suite
 
 IDS = ("demo__calc-1", "demo__calc-2")
 FIXING = [
@@ -110,7 +114,7 @@ def test_replayed_fix_is_predicted_then_graded_resolved(
     assert not (run_dir / "workspaces" / "demo__calc-1").exists()
     assert not (run_dir / "errors.jsonl").exists()
     err = capsys.readouterr().err
-    assert "[2/2] patches 2, errors 0" in err and "eta" in err
+    assert "[2/2] patches 2, resolved n/a (no --grade), errors 0" in err and "eta" in err
 
     assert (
         cli(
@@ -178,7 +182,7 @@ def test_second_run_skips_predicted_and_retries_failed(
     (error,) = lines(run_dir / "errors.jsonl")
     assert error["instance_id"] == "demo__calc-2" and error["kind"] == "agent_error"
     assert "demo__calc-2.jsonl" in error["message"]
-    assert "[2/2] patches 1, errors 1" in capsys.readouterr().err
+    assert "[2/2] patches 1, resolved n/a (no --grade), errors 1" in capsys.readouterr().err
     trajectory = run_dir / "trajectories" / "demo__calc-1.json"
     first = trajectory.stat().st_mtime_ns
 
@@ -191,8 +195,70 @@ def test_second_run_skips_predicted_and_retries_failed(
         "demo__calc-2",
     ]
     captured = capsys.readouterr()
-    assert "demo__calc-1: already predicted" in captured.err
+    assert "demo__calc-1: already predicted; graded resolved" in captured.err  # the earlier prediction too
+    assert "[2/2] patches 2, resolved 2, errors 0" in captured.err
     assert "| resolved | 2 |" in captured.out  # --grade graded both, under the same run id
+    summary = json.loads((tmp_path / "out" / "mimo-agent__replay.mimo-agent__replay.json").read_text())
+    assert summary["resolved_ids"] == list(IDS)
+
+
+def test_grade_as_it_goes_counts_resolved_in_progress(
+    suite: dict, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    out = tmp_path / "out"
+    first_report = (
+        out / "logs" / "run_evaluation" / "g" / "mimo-agent__replay" / "demo__calc-1" / "report.json"
+    )
+    probe = f"test -f {first_report} && echo GRADED-BEFORE"  # the second agent looks for the first's grade
+    replay = replays(
+        tmp_path / "replays",
+        {"demo__calc-1": FIXING, "demo__calc-2": [call("bash", command=probe), call("finish", summary="no")]},
+    )
+    assert cli(*run_args(suite, out, replay, "--run-id", "g", "--grade")) == 0
+    err = capsys.readouterr().err.splitlines()
+    assert "[1/2] patches 1, resolved 1, errors 0" in err[0] and err[0].endswith("graded resolved")
+    assert "[2/2] patches 1, resolved 1, errors 0" in err[1] and err[1].endswith("graded empty_patch")
+    trajectory = json.loads((out / "g" / "trajectories" / "demo__calc-2.json").read_text())
+    assert any("GRADED-BEFORE" in json.dumps(e) for e in trajectory["events"] if e["type"] == "tool_result")
+    report = json.loads((out / "mimo-agent__replay.g.json").read_text())
+    assert report["resolved_ids"] == ["demo__calc-1"] and report["empty_patch_ids"] == ["demo__calc-2"]
+
+
+@pytest.mark.slow
+def test_sigkilled_run_resumes_without_redoing_finished_instances(
+    suite: dict, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    started, pid_file = tmp_path / "started", tmp_path / "agent-command.pid"
+    waiting = call("bash", command=f"echo $$ > {pid_file}; touch {started}; exec sleep 120")
+    replay = replays(
+        tmp_path / "replays", {"demo__calc-1": FIXING, "demo__calc-2": [waiting, call("finish", summary="x")]}
+    )
+    argv = run_args(suite, tmp_path / "out", replay, "--workers", "1")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mimo_agent.cli.main", "eval", "swe-bench", *argv],
+        cwd=Path(__file__).parents[2],
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 120
+    while not started.exists() and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.05)
+    assert started.exists(), "the second instance's agent never started"
+    os.killpg(proc.pid, signal.SIGKILL)  # no chance to clean up: as a crash or an OOM kill
+    proc.wait()
+    with contextlib.suppress(ProcessLookupError, ValueError):
+        os.kill(int(pid_file.read_text()), signal.SIGKILL)  # the agent's command, if in another group
+    run_dir = tmp_path / "out" / "mimo-agent__replay"
+    assert [p["instance_id"] for p in lines(run_dir / "predictions.jsonl")] == ["demo__calc-1"]
+    trajectory = run_dir / "trajectories" / "demo__calc-1.json"
+    first = trajectory.stat().st_mtime_ns
+
+    (replay / "demo__calc-1.jsonl").write_text('{"broken\n')  # would fail if it were run again
+    write_replay(replay / "demo__calc-2.jsonl", FIXING)
+    assert cli(*argv, "--grade") == 0
+    assert trajectory.stat().st_mtime_ns == first
+    assert [p["instance_id"] for p in lines(run_dir / "predictions.jsonl")] == list(IDS)
+    assert "demo__calc-1: already predicted; graded resolved" in capsys.readouterr().err
     summary = json.loads((tmp_path / "out" / "mimo-agent__replay.mimo-agent__replay.json").read_text())
     assert summary["resolved_ids"] == list(IDS)
 
@@ -219,7 +285,10 @@ def test_environment_failure_is_recorded_and_the_run_goes_on(tmp_path: Path) -> 
     dataset, specs_file = write_suite(tmp_path, rows, specs)
     replay = write_replay(tmp_path / "all.jsonl", FIXING)
     suite = {"dataset": dataset, "specs": specs_file, "cache": tmp_path / "envs"}
-    assert cli(*run_args(suite, tmp_path / "out", replay, "--model-name-or-path", "me/model", "--run-id", "x")) == 1
+    assert (
+        cli(*run_args(suite, tmp_path / "out", replay, "--model-name-or-path", "me/model", "--run-id", "x"))
+        == 1
+    )
     run_dir = tmp_path / "out" / "x"
     (prediction,) = lines(run_dir / "predictions.jsonl")
     assert prediction["instance_id"] == "demo__calc-ok" and prediction["model_name_or_path"] == "me/model"
@@ -342,6 +411,26 @@ def test_shared_backend_serialises_model_calls_across_workers() -> None:
     assert texts == [str(n) for n in range(1, 9)] and inner.most == 1
     assert shared.name == "slow-echo" and shared.count_tokens([{}, {}], []) == 2
     assert shared_backend(ModelSettings(backend="replay", replay="x.jsonl")) is None  # per instance instead
+
+
+class _Tokenized(_SlowEcho):
+    """A backend that knows its context size and counts text (by words)."""
+
+    context_limit = 4096
+
+    def count_text(self, text: str) -> int:
+        return len(text.split())
+
+
+def test_shared_backend_passes_cancel_context_limit_and_text_counts_through() -> None:
+    cancel = threading.Event()
+    cancel.set()
+    replay = SerializedBackend(ReplayBackend(["a long answer"], chunk_chars=2))
+    assert complete(replay, [], [], cancel=cancel).finish_reason == "interrupted"
+    assert context_limit(replay) is None and text_counter(replay) is None  # replay has neither
+    tokenized = SerializedBackend(_Tokenized())
+    counter = text_counter(tokenized)
+    assert context_limit(tokenized) == 4096 and counter is not None and counter("three short words") == 3
 
 
 def test_default_model_names() -> None:

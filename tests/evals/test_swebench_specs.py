@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -103,3 +104,28 @@ def test_path_sources_resolve_next_to_the_specs_file(tmp_path: Path) -> None:
     (tmp_path / "src" / "repo").mkdir(parents=True)
     book = load_specs(write(tmp_path, {"inst": {**GOOD, "source": {"type": "path", "path": "src/repo"}}}))
     assert book.specs["inst"].source.path == str(tmp_path / "src" / "repo")
+
+
+def test_path_source_digest_follows_the_folder_contents(tmp_path: Path) -> None:
+    folder = tmp_path / "src" / "repo"
+    (folder / "pkg").mkdir(parents=True)
+    (folder / "pkg" / "mod.py").write_text("x = 1\n")
+    (folder / ".git").mkdir()
+    instance = Instance("a__b-1", "a/b", "c0ffee", "", "", (), (), version="1.0")
+
+    def digest() -> str:
+        raw = {**GOOD, "source": {"type": "path", "path": "src/repo"}}
+        return load_specs(write(tmp_path, {"inst": raw})).specs["inst"].digest(instance)
+
+    first = digest()
+    assert digest() == first  # stable while nothing changes
+    (folder / ".git" / "index").write_text("git's own files are not copied into the build")
+    assert digest() == first
+    (folder / "pkg" / "mod.py").write_text("x = 22\n")  # an edit (new size)
+    edited = digest()
+    assert edited != first
+    os.utime(folder / "pkg" / "mod.py", ns=(1, 1))  # same size, other mtime
+    touched = digest()
+    assert touched != edited
+    (folder / "pkg" / "new.py").write_text("")  # a new file
+    assert digest() != touched

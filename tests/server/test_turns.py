@@ -7,6 +7,7 @@ import json
 import pytest
 from pydantic import ValidationError
 
+from mimo_agent.engine.sampling import SamplingParams
 from mimo_agent.server.errors import from_validation
 from mimo_agent.server.schema import ChatCompletionRequest
 from mimo_agent.server.turns import ThinkSplitter, TurnAssembler
@@ -78,6 +79,22 @@ def test_without_call_parsing_markup_is_content_and_a_cut_call_is_kept() -> None
     assert cut.finish_reason("length") == "length"
 
 
+@pytest.mark.parametrize(
+    "pieces", [[CALL + "\n" + CALL + "\nDone. More"], list(CALL + "\n" + CALL + "\nDone. More")]
+)
+def test_required_calls_end_the_turn_at_prose(pieces: list[str]) -> None:
+    """Regression: with tool_choice "required" and parallel calls, the grammar let prose run on after the
+    calls (to the token budget, so finish_reason was "length"); the answer now ends at the calls."""
+    forced = TurnAssembler([WEATHER], parse_calls=True, calls_only=True)
+    deltas = merged(run(forced, pieces))
+    assert forced.ended and len(deltas["calls"]) == 4 and deltas["content"] == ""
+    assert forced.message()["content"] is None and len(forced.message()["tool_calls"]) == 2
+    assert forced.finish_reason("length") == "tool_calls"
+    free = TurnAssembler([WEATHER], parse_calls=True)
+    run(free, pieces)
+    assert not free.ended and free.message()["content"] == "\n\nDone. More"
+
+
 def test_think_splitter_holds_back_a_cut_tag() -> None:
     splitter = ThinkSplitter()
     events = splitter.feed("<thi") + splitter.feed("nk>a</th") + splitter.feed("ink>b<") + splitter.finish()
@@ -110,6 +127,19 @@ def test_request_fields_and_defaults() -> None:
     }
 
 
+def test_any_int64_seed_is_a_distinct_repeatable_engine_seed() -> None:
+    """Regression: seed=-1 (accepted by OpenAI) was refused, and seeds >= 2**63 overflowed into a 500."""
+    seeds = [0, 1, 2**63 - 1, -1, -(2**63)]
+    mapped = [request(seed=seed).sampling_seed for seed in seeds]
+    assert mapped == [0, 1, 2**63 - 1, 2**64 - 1, 2**63] and request().sampling_seed is None
+    assert all(SamplingParams(seed=seed).seed == seed for seed in mapped)
+
+
+def test_unknown_chat_template_kwargs_are_ignored() -> None:
+    chat = request(chat_template_kwargs={"enable_thinking": True, "separate_reasoning": True, "x": [1]})
+    assert chat.enable_thinking
+
+
 @pytest.mark.parametrize(
     ("fields", "param"),
     [
@@ -119,7 +149,8 @@ def test_request_fields_and_defaults() -> None:
         ({"top_p": 0}, "top_p"),
         ({"max_tokens": 0}, "max_tokens"),
         ({"stop": ["a", "b", "c", "d", "e"]}, "stop"),
-        ({"seed": -1}, "seed"),
+        ({"seed": 2**63}, "seed"),
+        ({"seed": -(2**63) - 1}, "seed"),
         ({"tools": [{"type": "function", "function": {"name": "has space"}}]}, "tools.0.function.name"),
         ({"response_format": {"type": "json_schema"}}, "response_format"),
         ({"tools": [WEATHER, WEATHER]}, "body"),

@@ -1,6 +1,6 @@
-"""Shared by the grammar tests: the tiny tokenizer, token-by-token walks through a matcher, the test for
-tools no call can satisfy, and a closing bias that lets random logits finish calls (random text almost
-never spells `</parameter>` by chance)."""
+"""Shared by the grammar tests: the tiny tokenizer, token-by-token walks through a matcher, a closing bias
+that lets random logits finish calls (random text almost never spells `</parameter>` by chance), and the
+check that a constrained completion is one clean, valid call."""
 
 from __future__ import annotations
 
@@ -8,11 +8,14 @@ import functools
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import jsonschema
 import torch
 import xgrammar as xgr
 from transformers import PreTrainedTokenizerFast
 
+from mimo_agent.toolcalls.parser import parse
 from tests.tiny_tokenizer import build_tiny_tokenizer
 
 MARK = "¦"  # marks, in a test string, the first character the grammar must refuse
@@ -93,3 +96,25 @@ class ClosingBias:
             tokens = continuations[done]
             boost[tokens] = torch.clamp(boost[tokens], min=weight * (1 + done))
         return boost
+
+
+# xgrammar's XML style admits a few blanks around enum values (as around numbers); the parser strips them
+# and records it as `enum_case`. Any other repair means the grammar let something malformed through.
+LAYOUT_REPAIRS = {"enum_case"}
+
+
+def call_problem(text: str | None, tools: list[dict[str, Any]]) -> str | None:
+    """What is wrong with a constrained completion, or None: it must be exactly one clean, valid call."""
+    if text is None:
+        return "no stop token"
+    result = parse(text, tools)
+    if len(result.calls) != 1 or result.text.strip() or result.reasoning:
+        return (
+            f"expected one call and nothing else, got {len(result.calls)} calls and text {result.text!r:.60}"
+        )
+    call = result.calls[0]
+    if not call.ok or set(call.repairs) - LAYOUT_REPAIRS:
+        return f"parser: errors {call.errors}, repairs {call.repairs}"
+    schema = next(t["function"]["parameters"] for t in tools if t["function"]["name"] == call.name)
+    error = next(jsonschema.Draft202012Validator(schema).iter_errors(call.arguments), None)
+    return None if error is None else f"jsonschema: {error.message}"

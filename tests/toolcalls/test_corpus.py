@@ -67,7 +67,10 @@ def test_summary_and_result_lines(tmp_path: Path, capsys: pytest.CaptureFixture[
     assert summary["repairs"] == {"bare_json_call": 1, "json_instead_of_xml": 1, "wrong_type_value": 1}
     assert [m["line"] for m in summary["malformed_lines"]] == [6, 7, 8, 9, 10]
     results = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text().splitlines()]
-    assert [r["id"] for r in results] == [1, 2, 3, 4, 5]
+    assert [r["id"] for r in results] == [1, 2, 3, 4, 5, None, None, None, None, None]
+    for number, result in enumerate(results[5:], 6):  # malformed lines keep their place, with their number
+        assert set(result) == {"id", "calls", "text", "repairs", "errors"}
+        assert result["errors"][0]["message"].startswith(f"line {number}: ")
     assert results[0] == {
         "id": 1,
         "calls": [{"name": "f", "arguments": {"a": 5}}],
@@ -86,3 +89,29 @@ def test_missing_corpus_is_a_user_error(tmp_path: Path) -> None:
     args = parser.parse_args(["toolcalls", "check", "--corpus", str(tmp_path / "none.jsonl")])
     with pytest.raises(CliError, match="none.jsonl"):
         args.func(args)
+
+
+def test_a_lone_surrogate_in_raw_is_written_back_not_a_crash(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """JSON may escape a lone surrogate (`\\ud800`); it cannot be encoded as UTF-8 but must round-trip."""
+    raw = GOOD.replace("\n</tool_call>", "\n</tool_call> tail \ud800")
+    line = json.dumps({"id": 1, "raw": raw, "tools": [TOOL], "expected": None})
+    assert "\\ud800" in line
+    assert run(tmp_path, [line]) == 0
+    assert json.loads(capsys.readouterr().out)["valid"] == 1
+    (result,) = [json.loads(x) for x in (tmp_path / "out.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert result["text"] == " tail \ud800"
+    assert result["calls"] == [{"name": "f", "arguments": {"a": 5}}]
+
+
+def test_unwritable_out_is_a_one_line_user_error(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus.jsonl"
+    corpus.write_text(json.dumps(LINES[0]) + "\n", encoding="utf-8")
+    parser = argparse.ArgumentParser()
+    toolcalls_cli.register(parser.add_subparsers(dest="command"))
+    for out in (tmp_path, tmp_path / "missing" / "out.jsonl"):
+        args = parser.parse_args(["toolcalls", "check", "--corpus", str(corpus), "--out", str(out)])
+        with pytest.raises(CliError, match=r"^--out .+: .+") as caught:
+            args.func(args)
+        assert "\n" not in str(caught.value)

@@ -1,11 +1,10 @@
-"""Feedback for failed calls, and the retry budget."""
+"""Feedback for failed calls."""
 
 from __future__ import annotations
 
 import pytest
-from pydantic import ValidationError
 
-from mimo_agent.toolcalls.feedback import RetryPolicy, example_value, feedback_for
+from mimo_agent.toolcalls.feedback import example_value, feedback_for
 from mimo_agent.toolcalls.parser import parse
 from mimo_agent.toolcalls.validate import validate_arguments
 from tests.toolcalls.sample_tools import TOOLS, WEATHER, WRITE
@@ -45,11 +44,3 @@ def test_unreadable_call_says_so() -> None:
 @pytest.mark.parametrize("schema", [WEATHER.parameters, WRITE.parameters])
 def test_example_values_satisfy_their_schema(schema: dict) -> None:
     assert validate_arguments(example_value(schema), schema) == []
-
-
-def test_retry_policy_counts_consecutive_failures() -> None:
-    policy = RetryPolicy(max_retries=2)
-    assert [policy.allows(n) for n in (1, 2, 3)] == [True, True, False]
-    assert RetryPolicy().max_retries == 3
-    with pytest.raises(ValidationError):
-        RetryPolicy(max_retries=-1)

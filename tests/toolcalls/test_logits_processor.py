@@ -1,19 +1,17 @@
-"""The grammar as a decode-time processor: masks, accept/rollback for MTP drafts, transformers' generate,
-and a fuzz run in which a random-weight MiMo model, constrained, writes ≥ 500 BFCL calls that all validate."""
+"""The grammar as a decode-time processor: masks, accept/rollback for MTP drafts, transformers' generate.
+
+The fuzz run through this repository's engine (≥ 500 BFCL calls) is in test_engine_fuzz.py."""
 
 from __future__ import annotations
 
-import random
 from collections.abc import Iterator
 from typing import Any
 
-import jsonschema
 import pytest
 import torch
 import transformers
 
 from mimo_agent.engine.logits import LogitsProcessor
-from mimo_agent.toolcalls.bfcl import load_bfcl_cases
 from mimo_agent.toolcalls.formats import render_xml
 from mimo_agent.toolcalls.grammar import GrammarCompiler, GrammarError, GrammarOptions
 from mimo_agent.toolcalls.logits_processor import (
@@ -21,9 +19,8 @@ from mimo_agent.toolcalls.logits_processor import (
     GrammarRejectedToken,
     TransformersGrammarProcessor,
 )
-from mimo_agent.toolcalls.parser import parse
 from tests.engine.tiny_models import tiny_model
-from tests.toolcalls.grammar_helpers import ClosingBias, stop_id, tiny_tokenizer
+from tests.toolcalls.grammar_helpers import ClosingBias, call_problem, stop_id, tiny_tokenizer
 
 SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -178,50 +175,3 @@ def generate_constrained(
         end = next((i for i, t in enumerate(row) if t in STOPS), None)
         texts.append(None if end is None else tokenizer.decode(row[:end]))
     return texts
-
-
-# xgrammar's XML style admits a few blanks around enum values (as around numbers); the parser strips them
-# and records it as `enum_case`. Any other repair means the grammar let something malformed through.
-LAYOUT_REPAIRS = {"enum_case"}
-
-
-def call_problem(text: str | None, tools: list[dict[str, Any]]) -> str | None:
-    """What is wrong with a constrained completion, or None: it must be exactly one clean, valid call."""
-    if text is None:
-        return "no stop token"
-    result = parse(text, tools)
-    if len(result.calls) != 1 or result.text.strip() or result.reasoning:
-        return (
-            f"expected one call and nothing else, got {len(result.calls)} calls and text {result.text!r:.60}"
-        )
-    call = result.calls[0]
-    if not call.ok or set(call.repairs) - LAYOUT_REPAIRS:
-        return f"parser: errors {call.errors}, repairs {call.repairs}"
-    schema = next(t["function"]["parameters"] for t in tools if t["function"]["name"] == call.name)
-    error = next(jsonschema.Draft202012Validator(schema).iter_errors(call.arguments), None)
-    return None if error is None else f"jsonschema: {error.message}"
-
-
-FUZZ_CALLS = 512
-FUZZ_BATCH = 256
-
-
-@pytest.mark.slow
-def test_fuzz_random_model_writes_only_valid_bfcl_calls() -> None:
-    """Issue 4 (d): a random-weight tiny MiMo model under the grammar; every call parses and validates."""
-    compiler = GrammarCompiler.from_tokenizer(tiny_tokenizer())
-    model = tiny_model(seed=3, vocab_size=len(tiny_tokenizer()))
-    callable_cases = load_bfcl_cases()
-    cases = random.Random(4).sample(callable_cases, FUZZ_CALLS)
-    options = GrammarOptions(tool_choice="required", parallel_tool_calls=False)
-    failures = []
-    for begin in range(0, FUZZ_CALLS, FUZZ_BATCH):
-        batch = cases[begin : begin + FUZZ_BATCH]
-        texts = generate_constrained(
-            model, [compiler.tool_calls(c.tools, options) for c in batch], seed=begin
-        )
-        for case, text in zip(batch, texts, strict=True):
-            problem = call_problem(text, case.tools)
-            if problem:
-                failures.append(f"{problem}\n{text}")
-    assert not failures, f"{len(failures)}/{FUZZ_CALLS} invalid; first: {failures[0]}"

@@ -1,14 +1,20 @@
-"""Tools whose schemas use `$ref` (pydantic writes them for nested models) parse and repair like any other."""
+"""Tools whose schemas use `$ref` (pydantic writes them for nested models) parse and repair like any other;
+a `$ref` that points nowhere is refused when the tools are read."""
 
 from __future__ import annotations
 
+import json
+import re
 from typing import Literal
 
+import pytest
 from pydantic import BaseModel
 
+from mimo_agent.toolcalls.corpus import check_corpus
+from mimo_agent.toolcalls.definition import ToolDef
 from mimo_agent.toolcalls.parser import parse
 from mimo_agent.toolcalls.refs import inline_refs
-from mimo_agent.toolcalls.toolset import ToolSet
+from mimo_agent.toolcalls.toolset import ToolSet, ToolSpecError
 
 
 class Item(BaseModel):
@@ -64,3 +70,25 @@ def test_recursive_refs_keep_their_definitions_and_still_validate() -> None:
     assert _call('[{"name": "a", "children": [{"name": "b"}]}]', tools).errors == []
     bad = _call('[{"name": "a", "children": [{"name": 3}]}]', tools)
     assert bad.errors and "items/0/children/0/name" in bad.errors[0].path
+
+
+@pytest.mark.parametrize("ref", ["#/$defs/Missing", "#/properties/nowhere", "other.json#/x"])
+def test_a_ref_pointing_nowhere_is_refused_naming_the_tool_and_the_ref(ref: str) -> None:
+    schema = {"type": "object", "properties": {"item": {"$ref": ref}}, "$defs": {"Item": {"type": "string"}}}
+    for tool in (
+        {"type": "function", "function": {"name": "plan", "parameters": schema}},
+        ToolDef("plan", "", schema),
+    ):
+        with pytest.raises(ToolSpecError, match=rf"tool 'plan': \$ref '{re.escape(ref)}' points nowhere"):
+            ToolSet([tool])
+
+
+def test_a_corpus_case_with_a_dangling_ref_is_a_malformed_line_not_an_internal_error() -> None:
+    tool = {"type": "function", "function": {"name": "plan", "parameters": {"$ref": "#/$defs/X"}}}
+    line = json.dumps(
+        {"id": 1, "raw": "<tool_call>\n<function=plan>\n</function>\n</tool_call>", "tools": [tool]}
+    )
+    *results, summary = check_corpus([line])
+    assert summary.internal_errors == 0 and summary.cases == 0
+    assert "'#/$defs/X' points nowhere" in summary.malformed[0]["error"]
+    assert results[0]["id"] is None

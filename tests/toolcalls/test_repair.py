@@ -254,3 +254,89 @@ def test_flat_arguments_count_inside_a_block_but_not_in_prose() -> None:
     assert (call.arguments, call.repairs) == (PARIS, ["flat_arguments"])
     prose = parse(f"x {flat} y", TOOLS)
     assert (prose.calls, prose.text) == ([], f"x {flat} y")
+
+
+@pytest.mark.parametrize(
+    "cut",
+    [
+        '"days": 3',  # a number may have gone on: 3 of 30
+        '"days": 3.',
+        '"metric": tru',
+        '"tags": ["a", "b"',  # an open array may have had more items
+        '"tags": [',
+        '"options": {"mode": 1',  # so may a nested object
+        '"options": {',
+    ],
+)
+def test_json_cut_inside_a_value_is_an_error_not_a_shorter_value(cut: str) -> None:
+    tool = "get_weather" if "days" in cut or "metric" in cut else "write_file"
+    head = '"city": "Paris", ' if tool == "get_weather" else '"path": "a", "content": "b", '
+    text = f'<tool_call>{{"name": "{tool}", "arguments": {{{head}{cut}'
+    (call,) = parse(text, TOOLS, "json").calls
+    assert not call.ok
+    assert call.errors[0].message == "output ended inside the JSON arguments"
+
+
+def test_json_cut_after_a_complete_value_keeps_the_values_written() -> None:
+    text = '<tool_call>{"name": "get_weather", "arguments": {"city": "Paris", "metric": true'
+    (call,) = parse(text, TOOLS, "json").calls
+    assert (call.ok, call.arguments, call.repairs) == (True, {**PARIS, "metric": True}, ["truncated_call"])
+
+
+def test_a_string_left_open_before_the_close_tag_is_an_error() -> None:
+    """json-repair would close it (`"Par` → "Par"): a value the model did not finish."""
+    (call,) = parse('<tool_call>{"name": "get_weather", "arguments": {"city": "Par</tool_call>', TOOLS).calls
+    assert not call.ok and call.arguments == {}
+    text = "<tool_call>\n<function=write_file>\n<parameter=path>a</parameter>\n<parameter=content>b</parameter>\n"
+    (call,) = parse(text + '<parameter=tags>["x", "y</parameter>\n</function>\n</tool_call>', TOOLS).calls
+    assert [e.path for e in call.errors] == ["tags"]
+
+
+def test_a_distance_tie_is_not_broken_by_the_substring_rule() -> None:
+    schema = {"type": "object", "properties": {}}
+    tools = [ToolDef("get_weather", "", schema), ToolDef("get_weathers", "", schema)]
+    (call,) = parse("<tool_call>\n<function=get_weatherz>\n</function>\n</tool_call>", tools).calls
+    assert not call.ok
+    assert call.errors[0].message == "unknown tool 'get_weatherz'"
+
+
+@pytest.mark.parametrize(
+    ("text", "path"),
+    [
+        ('<tool_call>{"name": "get_weather", "arguments": {"city": "A", "city": "B"}}</tool_call>', "city"),
+        ('{"name": "get_weather", "arguments": "{\\"city\\": \\"A\\", \\"city\\": \\"B\\"}"}', "city"),
+        (
+            '<tool_call>{"name": "write_file", "arguments": {"path": "a", "content": "b", '
+            '"options": {"mode": 1, "mode": 2}}}</tool_call>',
+            "options/mode",
+        ),
+        (
+            "<tool_call>\n<function=write_file>\n<parameter=path>a</parameter>\n<parameter=content>b"
+            '</parameter>\n<parameter=options>{"mode": 1, "mode": 2}</parameter>\n</function>\n</tool_call>',
+            "options/mode",
+        ),
+    ],
+)
+def test_a_key_given_twice_in_json_is_an_error_as_in_xml(text: str, path: str) -> None:
+    (call,) = parse(text, TOOLS).calls
+    assert not call.ok
+    assert [e.path for e in call.errors] == [path]
+    assert call.errors[0].message.endswith("given twice")
+
+
+KIMI = "<|tool_call_begin|> functions.get_weather:0 <|tool_call_argument_begin|> "
+
+
+@pytest.mark.parametrize(
+    ("args", "ok"),
+    [
+        ('{"city": "Paris", "days": 3', False),
+        ('{"city": "Paris", "days": 3}', True),
+        ('{"city": "Paris"', True),
+    ],
+)
+def test_another_models_call_cut_off_is_closed_only_between_parameters(args: str, ok: bool) -> None:
+    (call,) = parse(KIMI + args, TOOLS, "xml").calls
+    assert call.ok == ok
+    if not ok:
+        assert call.errors[0].message == "output ended inside the JSON arguments"

@@ -163,3 +163,27 @@ def test_empty_separator_lines_are_not_context_but_a_space_line_is() -> None:
     first, second = parse_patch(text)
     assert first.hunks[0].lines == [("-", "a"), ("+", "b"), (" ", "")]
     assert second.hunks[0].lines == [("-", "x"), ("+", "y")]
+
+
+def test_ctrl_c_between_files_rolls_every_file_back(
+    ctx: ToolContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Regression: only an OSError rolled back, so Ctrl-C mid-patch left the first file patched."""
+    import mimo_agent.tools.apply_patch as apply_patch
+
+    patch = APP_PATCH + "--- /dev/null\n+++ b/src/new.py\n@@ -0,0 +1 @@\n+x = 1\n"
+    real = apply_patch._execute
+    done: list[object] = []
+
+    def interrupted(context: ToolContext, plan: object) -> object:
+        if done:
+            raise KeyboardInterrupt
+        done.append(plan)
+        return real(context, plan)
+
+    monkeypatch.setattr(apply_patch, "_execute", interrupted)
+    before = (ctx.root / "src/app.py").read_text()
+    with pytest.raises(KeyboardInterrupt):
+        call(ctx, "apply_patch", patch=patch)
+    assert done and (ctx.root / "src/app.py").read_text() == before
+    assert not (ctx.root / "src/new.py").exists()

@@ -12,7 +12,7 @@ import pytest
 from mimo_agent.tools.context import ToolConfig, ToolContext
 from mimo_agent.tools.output import head_tail
 from tests.processes import alive
-from tests.tools.conftest import call
+from tests.tools.conftest import call, git
 
 
 def test_exit_code_and_merged_streams(ctx: ToolContext) -> None:
@@ -95,8 +95,35 @@ def test_ten_megabytes_of_output_are_capped_with_head_and_tail(ctx: ToolContext)
     assert time.monotonic() - start < 20
     assert result.output.startswith("START\n")
     assert result.output.endswith("END\n[exit code 0]")
-    assert re.search(r"\[\.\.\. 9,9\d\d,\d{3} bytes \(0 lines\) cut \.\.\.\]", result.output)
-    assert len(result.output) < ctx.config.max_output_chars + 200
+    marker = re.search(
+        r"\[\.\.\. 9,9\d\d,\d{3} bytes \(0 lines\) cut; the full output is in (\S+): read it with read_file \.\.\.\]",
+        result.output,
+    )
+    assert marker, result.output[:300]
+    assert len(result.output) < ctx.config.max_output_chars + 300
+    # Regression: the cut middle was deleted; the whole output is kept where the marker says, out of git.
+    saved = ctx.root / marker.group(1)
+    assert marker.group(1).startswith(".mimo-agent/bash/") and result.metadata["full_output"] == marker.group(
+        1
+    )
+    assert saved.stat().st_size == len("START\n" + "x" * 10_000_000 + "\nEND\n")
+    assert "/.mimo-agent/" in (ctx.root / ".git" / "info" / "exclude").read_text()
+    assert ".mimo-agent" not in git(ctx.root, "status", "--porcelain")
+    small = call(ctx, "bash", command="echo short")
+    assert "full_output" not in small.metadata and len(list(saved.parent.iterdir())) == 1
+
+
+def test_cancel_stops_a_running_command_and_its_children(ctx: ToolContext, tmp_path: Path) -> None:
+    """The agent's interrupt (Esc) reaches bash: the command group is killed within a fraction of a second."""
+    pid_file = tmp_path / "pid"
+    threading.Timer(0.5, ctx.cancel.set).start()
+    start = time.monotonic()
+    result = call(ctx, "bash", command=f"sleep 300 & echo $! > {pid_file}; echo started; wait", timeout=60)
+    assert time.monotonic() - start < 3
+    assert result.is_error and result.metadata["interrupted"] and result.metadata["exit_code"] is None
+    assert result.output.startswith("started\n") and "interrupted by the user" in result.output
+    time.sleep(0.2)
+    assert not alive(int(pid_file.read_text()))
 
 
 def test_timeout_is_clamped_to_the_maximum(repo: Path) -> None:

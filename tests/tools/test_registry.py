@@ -101,3 +101,20 @@ def test_finish_is_flagged_final(ctx: ToolContext) -> None:
     assert result.metadata["final"] is True
     assert result.output == "Fixed the off-by-one in parse_date; tests pass."
     assert call(ctx, "finish", summary="").is_error
+
+
+def test_a_tool_bug_becomes_an_error_observation(ctx: ToolContext) -> None:
+    """Regression: an unexpected exception in a tool escaped the loop and ended the run with no outcome."""
+    from pydantic import BaseModel
+
+    from mimo_agent.tools.base import define_tool
+
+    class NoArgs(BaseModel):
+        pass
+
+    def broken(args: NoArgs, context: ToolContext):  # type: ignore[no-untyped-def]
+        raise KeyError("missing")
+
+    tool = define_tool("broken", "always fails", NoArgs, broken)
+    result = tool.handler({}, ctx)
+    assert result.is_error and result.output == "broken failed unexpectedly: KeyError: 'missing'"

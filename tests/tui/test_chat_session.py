@@ -6,10 +6,11 @@ import threading
 from pathlib import Path
 
 from mimo_agent.agent import events as ev
+from mimo_agent.agent.loop import INTERRUPT_MARK
 from mimo_agent.agent.outcome import OutcomeKind
 from mimo_agent.agent.permissions import Check, Decision, Verdict
 from mimo_agent.tui.bridge import PermissionRequest, TuiApprover
-from mimo_agent.tui.chat_session import INTERRUPT_MARK, ChatSession
+from mimo_agent.tui.chat_session import ChatSession
 from tests.agent.replay_repo import call
 from tests.tui.harness import chat_app
 
@@ -34,7 +35,9 @@ def test_interrupt_while_streaming_keeps_the_partial_answer_and_runs_nothing(tmp
     last = run.messages[-1]
     assert last["role"] == "assistant" and "tool_calls" not in last
     assert last["content"].startswith("I will edit calc.py") and last["content"].endswith(INTERRUPT_MARK)
-    assert not any(isinstance(e, ev.ToolCallParsed | ev.AssistantMessage) for e in seen)
+    assert not any(isinstance(e, ev.ToolCallParsed) for e in seen)
+    [message] = [e for e in seen if isinstance(e, ev.AssistantMessage)]
+    assert message.finish_reason == "interrupted" and message.content == last["content"]
 
 
 def test_approver_blocks_until_answered_and_refuses_when_cancelled() -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 from textual.widgets import Markdown
 
 from mimo_agent.agent import events as ev
-from mimo_agent.agent.sessions import load_session
+from mimo_agent.agent.sessions import SessionWriter, load_session
 from mimo_agent.tui.messages import AgentEvent
 from mimo_agent.tui.widgets.assistant import AssistantReply
 from mimo_agent.tui.widgets.notes import UserMessage
@@ -38,7 +38,11 @@ async def test_send_streams_a_markdown_answer_and_folds_the_reasoning(tmp_path: 
         reasoning = reply.query_one(".reasoning")
         assert reasoning.collapsed and reasoning.title == "thought (2 lines)"
         unique = {id(m): m for m in posted}.values()  # the hook sees a message again as it bubbles
-        deltas = [m.event.text for m in unique if isinstance(m, AgentEvent) and isinstance(m.event, ev.AssistantDelta)]
+        deltas = [
+            m.event.text
+            for m in unique
+            if isinstance(m, AgentEvent) and isinstance(m.event, ev.AssistantDelta)
+        ]
         assert len(deltas) > 5 and "".join(deltas) == ANSWER  # it arrived in pieces, as messages
         assert screen.status.info.steps == 1 and screen.status.info.session_tokens > 0
         assert screen.status.info.state == "ready"
@@ -145,7 +149,11 @@ async def test_compact_summarises_older_turns(tmp_path: Path) -> None:
         await send(pilot, "/compact")
         screen = await idle(pilot)
         assert notes(screen)[-1].startswith("compacted 3 turns:")
-        summary = [m for m in screen.session.run.agent.messages if "[Summary of earlier work" in str(m.get("content"))]
+        summary = [
+            m
+            for m in screen.session.run.agent.messages
+            if "[Summary of earlier work" in str(m.get("content"))
+        ]
         assert summary and "fixed add" in summary[0]["content"]
         assert 0 < screen.status.info.context_used < before
 
@@ -171,7 +179,7 @@ async def test_resume_shows_the_old_conversation_and_continues_it(tmp_path: Path
         assert screen.session.run.agent.messages[: len(earlier)] == earlier
     saved = load_session(session_id, tmp_path / "sessions")
     assert saved.messages[: len(earlier)] == earlier  # appended to, not duplicated
-    assert [m["content"] for m in saved.messages[len(earlier):]] == ["does it work?", "It adds now."]
+    assert [m["content"] for m in saved.messages[len(earlier) :]] == ["does it work?", "It adds now."]
 
 
 async def test_mention_completes_and_attaches_the_file(tmp_path: Path) -> None:
@@ -230,7 +238,7 @@ async def test_diff_cost_model_sessions_and_clear(tmp_path: Path) -> None:
         assert f"this session: {screen.tokens} tokens over 4 steps" in notes(screen)[-1]
         await send(pilot, "/model")
         await pilot.pause()
-        assert notes(screen)[-1].startswith("backend replay")
+        assert notes(screen)[-1].startswith("model: ") and "\nbackend: replay" in notes(screen)[-1]
         old_id = screen.session.session_id
         await send(pilot, "/sessions")
         await pilot.pause()
@@ -239,6 +247,22 @@ async def test_diff_cost_model_sessions_and_clear(tmp_path: Path) -> None:
         await pilot.pause()
         assert screen.session.session_id != old_id and screen.session.run.agent.messages == []
         assert not screen.query(UserMessage) and len(notes(screen)) == 1
+
+
+async def test_sessions_lists_only_this_workspaces(tmp_path: Path) -> None:
+    """Regression: /sessions listed every repository's sessions, though --resume opens only this one's."""
+    app = chat_app(tmp_path, [])
+    sessions = tmp_path / "sessions"
+    for name, workspace in (("mine", tmp_path / "repo"), ("theirs", tmp_path / "elsewhere")):
+        writer = SessionWriter(sessions / f"{name}.jsonl", {"workspace": str(workspace.resolve())})
+        writer.sync([{"role": "user", "content": f"task of {name}"}])
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await ready(pilot)
+        await send(pilot, "/sessions")
+        await pilot.pause()
+        shown = notes(screen)[-1]
+    assert "task of mine" in shown and screen.session.session_id in shown
+    assert "theirs" not in shown
 
 
 async def test_quitting_during_a_permission_question_releases_the_agent(tmp_path: Path) -> None:
@@ -262,9 +286,21 @@ async def test_multiline_input_and_engine_stats_reach_the_status_bar(tmp_path: P
         await pilot.press("a", "ctrl+j", "b", "\\", "enter", "c")
         assert prompt.text == "a\nb\nc"
         stats = {"tokens_per_second": 38.25, "mtp_accepted_length": 2.6}
-        screen.post_message(AgentEvent(ev.AssistantMessage(
-            step=1, content="", reasoning=None, raw="", finish_reason="stop", prompt_tokens=100,
-            completion_tokens=20, seconds=0.5, stats=stats)))
+        screen.post_message(
+            AgentEvent(
+                ev.AssistantMessage(
+                    step=1,
+                    content="",
+                    reasoning=None,
+                    raw="",
+                    finish_reason="stop",
+                    prompt_tokens=100,
+                    completion_tokens=20,
+                    seconds=0.5,
+                    stats=stats,
+                )
+            )
+        )
         await pilot.pause()
         status = str(screen.status.render())
         assert "38.2 tok/s" in status and "mtp 2.60" in status and "120 tok" in status

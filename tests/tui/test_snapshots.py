@@ -51,6 +51,19 @@ def test_main_screen(tmp_path: Path, snap_compare) -> None:
     assert snap_compare(chat_app(tmp_path, [LOOK, ANSWER]), terminal_size=SIZE, run_before=run_before)
 
 
+def test_main_screen_light(tmp_path: Path, snap_compare) -> None:
+    """The same conversation in the light theme: dark text on light panels, the card's edge still green."""
+
+    async def run_before(pilot: Pilot) -> None:
+        await ready(pilot)
+        await send(pilot, "where is the bug?")
+        await idle(pilot)
+        await steady(pilot)
+
+    app = chat_app(tmp_path, [LOOK, ANSWER], theme="light")
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
 def test_tool_card_with_diff(tmp_path: Path, snap_compare) -> None:
     """An edit card after it ran: green edge, ✓ done, the unified diff coloured, the result folded."""
 

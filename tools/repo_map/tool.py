@@ -12,6 +12,7 @@ from mimo_agent.tools.result import ToolResult
 from .cache import TagCacheError
 from .languages import GrammarMissingError
 from .mapper import RepoMapper
+from .render import estimate_tokens
 
 if TYPE_CHECKING:
     from mimo_agent.tools.context import ToolContext
@@ -30,23 +31,29 @@ class RepoMapArgs(BaseModel):
 
 def run_repo_map(args: RepoMapArgs, context: ToolContext) -> ToolResult:
     notes = []
+    count = context.count_tokens or estimate_tokens
     try:
         try:
             # One mapper per run keeps tags and the last ranking in memory between calls.
             if "repo_map" not in context.state:
                 context.state["repo_map"] = RepoMapper(context.root)
-            result = context.state["repo_map"].build(args.focus, args.max_tokens)
+            result = context.state["repo_map"].build(args.focus, args.max_tokens, count)
         except TagCacheError as exc:  # a read-only or full disk costs speed, not the map
             notes.append(f"tag cache not used: {exc}")
-            result = RepoMapper(context.root, cache_dir=None).build(args.focus, args.max_tokens)
+            result = RepoMapper(context.root, cache_dir=None).build(args.focus, args.max_tokens, count)
     except GrammarMissingError as exc:
         return ToolResult.error(f"repo_map is unavailable: {exc}")
     if result.focus.unknown_paths:
-        notes.append("focus paths not in the map (missing, or not a mapped source file): "
-                     + ", ".join(result.focus.unknown_paths))
+        notes.append(
+            "focus paths not in the map (missing, or not a mapped source file): "
+            + ", ".join(result.focus.unknown_paths)
+        )
     if not result.text:
-        body = (f"No definitions fit in {args.max_tokens} tokens; raise max_tokens."
-                if result.files else "No source files in a mapped language were found in the workspace.")
+        body = (
+            f"No definitions fit in {args.max_tokens} tokens; raise max_tokens."
+            if result.files
+            else "No source files in a mapped language were found in the workspace."
+        )
     else:
         body = result.text.rstrip("\n")
     header = [f"[note: {note}]" for note in notes]

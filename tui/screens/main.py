@@ -24,7 +24,7 @@ from mimo_agent.settings import SettingsError
 from mimo_agent.tools.git import GitError
 from mimo_agent.tui.bridge import ANSWERED
 from mimo_agent.tui.chat_session import ChatError, ChatOptions, ChatSession, recent_sessions
-from mimo_agent.tui.commands import SlashCommand, UnknownCommand, parse_command
+from mimo_agent.tui.commands import SlashCommand, UnknownCommand, model_report, parse_command
 from mimo_agent.tui.mentions import MentionError, attachments, with_attachments, workspace_files
 from mimo_agent.tui.messages import AgentEvent, PermissionAsked, SessionOpened, TurnEnded, WorkDone
 from mimo_agent.tui.screens.diff import DiffScreen
@@ -38,7 +38,10 @@ from mimo_agent.tui.widgets.status_bar import StatusBar, StatusInfo
 from mimo_agent.tui.widgets.tool_card import ToolCard
 
 WORKER_ERRORS = (ChatError, GitError, RunSetupError, SettingsError, SessionError, BackendError, MentionError)
-BUSY_COMMANDS = frozenset({"undo", "compact", "clear"})  # refused while a turn runs
+# These change the history, so they are refused while anything runs.
+BUSY_COMMANDS = frozenset({"undo", "compact", "clear"})
+# These run git or the model in a worker, one at a time; /diff only reads, so it may run during a turn.
+THREAD_COMMANDS = frozenset({"undo", "compact", "diff"})
 
 
 class MainScreen(Screen[None]):
@@ -53,9 +56,12 @@ class MainScreen(Screen[None]):
             post_event=lambda event: self.post_message(AgentEvent(event)),
             ask=lambda request: self.post_message(PermissionAsked(request)),
         )
-        self.busy = False
+        # Two flags, not one: a read-only command (/diff) may run during a turn, and its end must not end the turn.
+        self.turn_running = False
+        self.command_running: str | None = None  # the slash command working in a thread
         self.reply: AssistantReply | None = None
         self.tokens = 0
+        self.steps = 0  # model calls in this conversation; the agent's own counter survives /clear
 
     # -- layout ------------------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -71,6 +77,10 @@ class MainScreen(Screen[None]):
     @property
     def status(self) -> StatusBar:
         return self.query_one(StatusBar)
+
+    @property
+    def busy(self) -> bool:
+        return self.turn_running or self.command_running is not None
 
     @property
     def dark(self) -> bool:
@@ -103,13 +113,23 @@ class MainScreen(Screen[None]):
         settings = self.session.run.settings
         model = settings.model
         label = Path(model.path).name if model.path else model.model_name or ""
+        usage = self.session.usage  # a resumed session's counters go on from where they were
+        self.steps, self.tokens = usage.steps, usage.tokens
         self.status.info = StatusInfo(
-            backend=self.session.run.agent.backend.name, model=label, mode=settings.permissions.mode,
-            context_used=message.context_tokens, context_limit=model.context_window, state="ready",
+            backend=self.session.run.agent.backend.name,
+            model=label,
+            mode=settings.permissions.mode,
+            context_used=message.context_tokens,
+            context_limit=model.context_window,
+            steps=self.steps,
+            session_tokens=self.tokens,
+            state="ready",
         )
         self.query_one(PromptInput).files = message.files
         if message.history:
-            await self.conversation.replay(message.history, list(self.session.run.agent.tools), model.tool_format, self.dark)
+            await self.conversation.replay(
+                message.history, list(self.session.run.agent.tools), model.tool_format, self.dark
+            )
 
     # -- sending -----------------------------------------------------------------------------------------
     async def on_prompt_input_submitted(self, message: PromptInput.Submitted) -> None:
@@ -123,13 +143,19 @@ class MainScreen(Screen[None]):
             return
         if self.session.prepared is None:
             failed = self.status.info.state == "error"
-            await self.conversation.add(Note(
-                "mimo-agent could not start (see above); fix that and restart" if failed
-                else "the model is still loading", "error"))
+            await self.conversation.add(
+                Note(
+                    "mimo-agent could not start (see above); fix that and restart"
+                    if failed
+                    else "the model is still loading",
+                    "error",
+                )
+            )
             return
         if self.busy:
-            await self.conversation.add(
-                Note("still working: wait for the turn to end or press esc to interrupt", "error"))
+            running = f"/{self.command_running}"
+            waiting = "the turn to end or press esc to interrupt" if self.turn_running else running
+            await self.conversation.add(Note(f"still working: wait for {waiting}", "error"))
             return
         try:
             files = attachments(message.text, self.session.run.repo.root)
@@ -137,7 +163,8 @@ class MainScreen(Screen[None]):
             await self.conversation.add(Note(str(exc), "error"))
             return
         await self.conversation.add(UserMessage(message.text, [f.path for f in files]))
-        self._set_busy(True)
+        self.turn_running = True
+        self._show_state()
         self._turn(with_attachments(message.text, files), message.text)
 
     @work(thread=True, group="agent")
@@ -149,12 +176,12 @@ class MainScreen(Screen[None]):
             return
         self.post_message(TurnEnded(run))
 
-    def _set_busy(self, busy: bool) -> None:
-        self.busy = busy
-        self.status.info = self.status.info.but(state="working" if busy else "ready")
+    def _show_state(self) -> None:
+        self.status.info = self.status.info.but(state="working" if self.busy else "ready")
 
     async def on_turn_ended(self, message: TurnEnded) -> None:
-        self._set_busy(False)
+        self.turn_running = False
+        self._show_state()
         run = message.run
         if run is None:
             await self.conversation.add(Note(f"error: {message.error}", "error"))
@@ -163,7 +190,9 @@ class MainScreen(Screen[None]):
         if outcome.kind is OutcomeKind.INTERRUPTED:
             if self.reply is not None:
                 await self.reply.finish("", None, interrupted=True)
-            await self.conversation.add(Note("interrupted: files and history are as the last finished step left them", "error"))
+            await self.conversation.add(
+                Note("interrupted: files and history are as the last finished step left them", "error")
+            )
         elif outcome.kind is OutcomeKind.FINISHED:
             if outcome.message != ANSWERED and outcome.summary:
                 await self.conversation.add(Note(f"✓ {outcome.summary}", "done"))
@@ -172,7 +201,7 @@ class MainScreen(Screen[None]):
         self.reply = None
 
     def action_interrupt(self) -> None:
-        if self.busy:
+        if self.turn_running:
             self.session.interrupt()
             self.status.info = self.status.info.but(state="interrupting")
 
@@ -181,8 +210,11 @@ class MainScreen(Screen[None]):
         event = message.event
         conversation = self.conversation
         if isinstance(event, ev.StepStarted):
-            self.status.info = self.status.info.but(steps=event.step, context_used=event.prompt_tokens)
-            self.reply = AssistantReply(self.session.run.agent.tools, self.session.run.settings.model.tool_format)
+            self.steps += 1
+            self.status.info = self.status.info.but(steps=self.steps, context_used=event.prompt_tokens)
+            self.reply = AssistantReply(
+                self.session.run.agent.tools, self.session.run.settings.model.tool_format
+            )
             await conversation.add(self.reply)
         elif isinstance(event, ev.AssistantDelta) and self.reply is not None:
             await self.reply.feed(event.text)
@@ -213,8 +245,12 @@ class MainScreen(Screen[None]):
         elif isinstance(event, ev.Notice):
             await conversation.add(Note(f"{event.kind}: {event.text}", "info"))
         elif isinstance(event, ev.Compacted):
-            await conversation.add(Note(
-                f"compacted {event.turns_summarised} turns: {event.tokens_before} → {event.tokens_after} tokens", "info"))
+            await conversation.add(
+                Note(
+                    f"compacted {event.turns_summarised} turns: {event.tokens_before} → {event.tokens_after} tokens",
+                    "info",
+                )
+            )
             self.status.info = self.status.info.but(context_used=event.tokens_after)
 
     async def on_permission_asked(self, message: PermissionAsked) -> None:
@@ -227,8 +263,11 @@ class MainScreen(Screen[None]):
     # -- slash commands ----------------------------------------------------------------------------------
     async def run_command(self, command: SlashCommand) -> None:
         add = self.conversation.add
-        if command.name in BUSY_COMMANDS and self.busy:
+        if command.name in BUSY_COMMANDS and self.turn_running:
             await add(Note(f"/{command.name} waits until the turn ends (esc interrupts it)", "error"))
+            return
+        if self.command_running is not None and command.name in BUSY_COMMANDS | THREAD_COMMANDS:
+            await add(Note(f"/{command.name} waits until /{self.command_running} is done", "error"))
             return
         if command.name != "help" and command.name != "exit" and self.session.prepared is None:
             await add(Note("the model is still loading", "error"))
@@ -239,11 +278,12 @@ class MainScreen(Screen[None]):
         elif name == "exit":
             self.app.exit()
         elif name == "model":
-            settings = self.session.run.settings.model
-            await add(Note(
-                f"backend {settings.backend}, model {settings.path or settings.model_name or '-'}, context window "
-                f"{settings.context_window} tokens, tool format {settings.tool_format}. Start mimo-agent with "
-                "--backend/--model to use another.", "info"))
+            run = self.session.run
+            await add(
+                Note(
+                    model_report(run.settings.model, run.agent.backend.name, self.session.session_id), "info"
+                )
+            )
         elif name == "mode":
             if arg:
                 try:
@@ -255,25 +295,35 @@ class MainScreen(Screen[None]):
             await add(Note(f"permission mode: {self.session.run.agent.permissions.settings.mode}", "info"))
         elif name == "cost":
             info = self.status.info
-            await add(Note(
-                f"this session: {self.tokens} tokens over {info.steps} steps; context now "
-                f"{info.context_used} of {info.context_limit} tokens (a local model costs no money)", "info"))
+            await add(
+                Note(
+                    f"this session: {self.tokens} tokens over {info.steps} steps; context now "
+                    f"{info.context_used} of {info.context_limit} tokens (a local model costs no money)",
+                    "info",
+                )
+            )
         elif name == "sessions":
             directory = self.options.sessions_directory or sessions_dir(self.options.environ)
-            found = recent_sessions(directory)
-            lines = [f"{s.id}  {s.messages:>4} msgs  {s.first_message}" for s in found] or ["no saved sessions"]
-            await add(Note("\n".join(
-                [f"sessions in {directory} (this one: {self.session.session_id}):", *lines,
-                 "reopen one with: mimo-agent chat --resume ID"]), "info"))
+            found = recent_sessions(directory, workspace=self.session.run.agent.workspace)
+            header = f"this workspace's sessions in {directory} (this one: {self.session.session_id}):"
+            lines = [f"{s.id}  {s.messages:>4} msgs  {s.first_message}" for s in found] or [
+                "no saved sessions"
+            ]
+            await add(
+                Note("\n".join([header, *lines, "reopen one with: mimo-agent chat --resume ID"]), "info")
+            )
         elif name == "clear":
             new_id = self.session.clear()
             await self.conversation.remove_children()
-            self.tokens = 0
+            self.tokens = self.steps = 0
             self.status.info = self.status.info.but(context_used=0, session_tokens=0, steps=0)
             await add(Note(f"new conversation (session {new_id})", "info"))
         else:
-            self._set_busy(True)
-            self._in_thread(name, {"undo": self._undo, "compact": self._compact, "diff": self.session.diff}[name])
+            self.command_running = name
+            self._show_state()
+            self._in_thread(
+                name, {"undo": self._undo, "compact": self._compact, "diff": self.session.diff}[name]
+            )
 
     @work(thread=True, group="agent")
     def _in_thread(self, command: str, job: Callable[[], str]) -> None:
@@ -295,7 +345,9 @@ class MainScreen(Screen[None]):
         return f"compacted {result.turns} turns: {result.tokens_before} → {result.tokens_after} tokens"
 
     async def on_work_done(self, message: WorkDone) -> None:
-        self._set_busy(False)
+        if message.command == self.command_running:
+            self.command_running = None
+            self._show_state()
         if message.command == "open":
             self.status.info = self.status.info.but(state="error")
         if message.context_tokens is not None:
@@ -321,4 +373,3 @@ class MainScreen(Screen[None]):
 
     def action_help(self) -> None:
         self.app.push_screen(HelpScreen())
-

@@ -64,8 +64,8 @@ class AssistantReply(Vertical):
             await self._stream.stop()
             self._stream = None
         final = self._text.strip() if interrupted else content.strip()
-        if interrupted:
-            final = f"{final}\n\n*[interrupted]*".strip()
+        if interrupted and final:  # nothing streamed: no reply at all, the screen's note says what happened
+            final = f"{final}\n\n*[interrupted]*"
         if final != self._text.strip() or interrupted:
             await self.query_one(Markdown).update(final)
         self._text = final

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 from rich.syntax import Syntax
@@ -12,6 +11,8 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.reactive import reactive
 from textual.widgets import Collapsible, Static
+
+from mimo_agent.tui.widgets.tool_output import exit_status, render_result
 
 SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 MAX_ARG_LINES = 6
@@ -46,19 +47,13 @@ def pretty_arguments(arguments: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def result_lexer(name: str, arguments: dict[str, Any]) -> str:
-    """read_file results are highlighted as the file's language; everything else stays plain."""
-    path = arguments.get("path")
-    if name == "read_file" and isinstance(path, str):
-        return Syntax.guess_lexer(path) if Path(path).suffix else "text"
-    return "text"
-
-
 class ToolCard(Vertical):
     state: reactive[str] = reactive("pending")  # pending | running | done | error | denied
     _frame = 0
 
-    def __init__(self, call_id: str, name: str, arguments: dict[str, Any], repairs: list[str] | None = None) -> None:
+    def __init__(
+        self, call_id: str, name: str, arguments: dict[str, Any], repairs: list[str] | None = None
+    ) -> None:
         super().__init__(classes="tool-card -pending")
         self.call_id = call_id
         self.tool_name = name
@@ -114,11 +109,18 @@ class ToolCard(Vertical):
             self.detail = reason
             self.state = "denied"
 
-    async def finished(self, output: str, is_error: bool, metadata: dict[str, Any], dark: bool = True) -> None:
+    async def finished(
+        self, output: str, is_error: bool, metadata: dict[str, Any], dark: bool = True
+    ) -> None:
+        """`is_error` is False for every result of a resumed session, so bash's failure is read from its text."""
         theme = "ansi_dark" if dark else "ansi_light"
         diff = metadata.get("diff")
+        status = exit_status(output) if self.tool_name == "bash" else None
+        failed = is_error or (status is not None and not status[1])
         if self.state != "denied":
-            self.state = "error" if is_error else "done"
+            if status is not None and failed:
+                self.detail = status[0]
+            self.state = "error" if failed else "done"
         if isinstance(diff, str) and diff.strip():
             body = Syntax(diff.rstrip("\n"), "diff", theme=theme, word_wrap=True)
             await self.mount(Collapsible(Static(body), title="diff", collapsed=False, classes="tool-result"))
@@ -128,6 +130,8 @@ class ToolCard(Vertical):
         shown = "\n".join(lines[:MAX_RESULT_LINES])
         if len(lines) > MAX_RESULT_LINES:
             shown += f"\n… {len(lines) - MAX_RESULT_LINES} more lines"
-        syntax = Syntax(shown, result_lexer(self.tool_name, self.arguments), theme=theme, word_wrap=True)
         title = f"result · {len(lines)} line{'s' if len(lines) != 1 else ''}"
-        await self.mount(Collapsible(Static(syntax), title=title, collapsed=not is_error, classes="tool-result"))
+        if status is not None:
+            title = f"{status[0]} · {title}"
+        body = Static(render_result(self.tool_name, self.arguments, shown, theme), classes="tool-output")
+        await self.mount(Collapsible(body, title=title, collapsed=not failed, classes="tool-result"))

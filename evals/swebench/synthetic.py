@@ -1,8 +1,9 @@
 """Synthetic SWE-bench instances: a tiny buggy package, its tests, a gold patch and a test patch.
 
-Patches are made by git from real edits, so they are exactly what a dataset would hold. The specs use a
-`path` source and the current interpreter; pytest reaches the instance venv through `python_startup`
-(a path appended to sys.path) instead of a pip install, which keeps an environment build under a second.
+Used by the tests and by `bench_swebench_workers`. Patches are made by git from real edits, so they are
+exactly what a dataset would hold. The specs use a `path` source and the current interpreter; pytest
+reaches the instance venv through `python_startup` (a path appended to sys.path) instead of a pip
+install, which keeps an environment build under a second.
 """
 
 from __future__ import annotations

@@ -1,0 +1,187 @@
+/* Native CPU kernels for batch-one decoding (built by __init__.py, called through ops.py). */
+
+/* y = x · wᵀ for a few rows of x (a decode step, an MTP verify): the weight is streamed from memory
+ * once for all rows, with each row's accumulators in registers. MKL's sgemm streams such shapes at a
+ * third to a half of the memory bandwidth; this loop gets close to it.
+ *
+ * x (M, K), w (N, K) and y (M, N) are row-major float32; 1 <= M <= 8. Every (m, n) sums
+ * in the same order whatever M is, so one row gives bitwise the same result alone or among others
+ * (speculative verification then agrees exactly with plain decoding). */
+
+#include <math.h>
+#include <stdlib.h>
+
+typedef float v16 __attribute__((vector_size(64), aligned(4), may_alias));
+
+#define LOAD(p) (*(const v16 *)(p))
+
+typedef float v8 __attribute__((vector_size(32)));
+typedef float v4 __attribute__((vector_size(16)));
+
+/* The 16 lanes summed pairwise (four dependent adds instead of fifteen), in a fixed order. */
+static inline float hsum(v16 v) {
+    v8 a = __builtin_shufflevector(v, v, 0, 1, 2, 3, 4, 5, 6, 7) +
+           __builtin_shufflevector(v, v, 8, 9, 10, 11, 12, 13, 14, 15);
+    v4 b = __builtin_shufflevector(a, a, 0, 1, 2, 3) + __builtin_shufflevector(a, a, 4, 5, 6, 7);
+    return (b[0] + b[2]) + (b[1] + b[3]);
+}
+
+/* One function per row count, so the M accumulators stay in registers. */
+#define ROWS(MM)                                                                          \
+    static void rows_##MM(const float *x, const float *w, float *y, long K, long N,       \
+                          int threads) {                                                  \
+        _Pragma("omp parallel for schedule(static) num_threads(threads) if(threads > 1)") \
+        for (long n = 0; n < N; ++n) {                                                    \
+            const float *row = w + n * K;                                                 \
+            v16 acc[MM];                                                                  \
+            for (int m = 0; m < MM; ++m) acc[m] = (v16){0};                               \
+            long k = 0;                                                                   \
+            for (; k + 16 <= K; k += 16) {                                                \
+                v16 r = LOAD(row + k);                                                    \
+                for (int m = 0; m < MM; ++m) acc[m] += r * LOAD(x + m * K + k);           \
+            }                                                                             \
+            for (int m = 0; m < MM; ++m) {                                                \
+                float s = hsum(acc[m]);                                                   \
+                for (long i = k; i < K; ++i) s += row[i] * x[m * K + i];                  \
+                y[m * N + n] = s;                                                         \
+            }                                                                             \
+        }                                                                                 \
+    }
+
+ROWS(1)
+ROWS(2)
+ROWS(3)
+ROWS(4)
+ROWS(5)
+ROWS(6)
+ROWS(7)
+ROWS(8)
+
+/* Returns 0, or -1 when M is out of range (the caller then uses torch). */
+int small_m_linear(const float *x, const float *w, float *y, long M, long K, long N, int threads) {
+    switch (M) {
+    case 1: rows_1(x, w, y, K, N, threads); return 0;
+    case 2: rows_2(x, w, y, K, N, threads); return 0;
+    case 3: rows_3(x, w, y, K, N, threads); return 0;
+    case 4: rows_4(x, w, y, K, N, threads); return 0;
+    case 5: rows_5(x, w, y, K, N, threads); return 0;
+    case 6: rows_6(x, w, y, K, N, threads); return 0;
+    case 7: rows_7(x, w, y, K, N, threads); return 0;
+    case 8: rows_8(x, w, y, K, N, threads); return 0;
+    default: return -1;
+    }
+}
+
+/* Attention for a few queries (a decode step, an MTP verify) over cached keys in any slot order.
+ *
+ * q (H, T, Dk) and out (H, T, Dv) are contiguous; kv head g's keys are the S rows of Dk floats at
+ * k + g * k_stride (values: Dv floats at v + g * v_stride); query head h reads kv head h / (H / KV).
+ * pos (S,) holds each key's position (NULL: key j is position j). Query t sits at start + t and sees
+ * the keys 0 <= start + t - pos <= window (window < 0: no upper bound). sinks (H) or NULL: a per-head
+ * logit that joins the softmax with a zero value. Each (h, t) is computed on its own, in key order, so
+ * a query gives bitwise the same output alone or among others; masked keys add exact zeros. */
+
+static inline float dot(const float *a, const float *b, long n) {
+    v16 acc = (v16){0};
+    long i = 0;
+    for (; i + 16 <= n; i += 16) acc += LOAD(a + i) * LOAD(b + i);
+    float s = hsum(acc);
+    for (; i < n; ++i) s += a[i] * b[i];
+    return s;
+}
+
+static inline void axpy(float alpha, const float *x, float *y, long n) {
+    long i = 0;
+    for (; i + 16 <= n; i += 16) {
+        v16 r = LOAD(y + i) + alpha * LOAD(x + i);
+        __builtin_memcpy(y + i, &r, sizeof r);
+    }
+    for (; i < n; ++i) y[i] += alpha * x[i];
+}
+
+#define BLOCK 8 /* query rows that share one pass over their kv head's keys and values */
+
+/* Rows r < n of one kv head: query qs[r] at position qpos[r], optional sink, output outs[r].
+ * scores: BLOCK * S floats of scratch. Returns -1 when a row sees nothing (not for causal queries). */
+static int query_block(const float *const *qs, const long *qpos, const float *const *sinks,
+                       float *const *outs, int n, const float *k, const float *v, const long *pos,
+                       long S, long Dk, long Dv, long window, float scale, float *scores) {
+    float top[BLOCK], total[BLOCK];
+    for (int r = 0; r < n; ++r) {
+        top[r] = sinks[r] ? *sinks[r] : -INFINITY;
+        for (long d = 0; d < Dv; ++d) outs[r][d] = 0.0f;
+    }
+    for (long j = 0; j < S; ++j) {
+        long key = pos ? pos[j] : j;
+        for (int r = 0; r < n; ++r) {
+            long rel = qpos[r] - key;
+            float s = -INFINITY;
+            if (rel >= 0 && (window < 0 || rel <= window)) {
+                s = scale * dot(qs[r], k + j * Dk, Dk);
+                if (s > top[r]) top[r] = s;
+            }
+            scores[r * S + j] = s;
+        }
+    }
+    for (int r = 0; r < n; ++r) {
+        if (top[r] == -INFINITY) return -1;
+        total[r] = sinks[r] ? expf(*sinks[r] - top[r]) : 0.0f;
+    }
+    for (long j = 0; j < S; ++j) {
+        for (int r = 0; r < n; ++r) {
+            float s = scores[r * S + j];
+            if (s == -INFINITY) continue;
+            float p = expf(s - top[r]);
+            total[r] += p;
+            axpy(p, v + j * Dv, outs[r], Dv);
+        }
+    }
+    for (int r = 0; r < n; ++r)
+        for (long d = 0; d < Dv; ++d) outs[r][d] /= total[r];
+    return 0;
+}
+
+int few_query_attention(const float *q, const float *k, long k_stride, const float *v, long v_stride,
+                        const long *pos, float *out, long H, long KV, long T, long S, long Dk, long Dv,
+                        long start, long window, const float *sinks, float scale, int threads) {
+    long rows = (H / KV) * T;                /* query rows per kv head: its G heads × T tokens */
+    long blocks = (rows + BLOCK - 1) / BLOCK; /* per kv head */
+    int failed = 0;
+    _Pragma("omp parallel num_threads(threads) if(threads > 1) reduction(|:failed)")
+    {
+        float *scores = malloc((size_t)BLOCK * (size_t)(S > 0 ? S : 1) * sizeof(float));
+        if (!scores) {
+            failed = 1;
+        } else {
+            _Pragma("omp for schedule(static)")
+            for (long b = 0; b < KV * blocks; ++b) {
+                long g = b / blocks, first = (b % blocks) * BLOCK;
+                int n = (int)(rows - first < BLOCK ? rows - first : BLOCK);
+                const float *qs[BLOCK], *row_sinks[BLOCK];
+                float *outs[BLOCK];
+                long qpos[BLOCK];
+                for (int r = 0; r < n; ++r) {
+                    long i = first + r, h = g * (H / KV) + i / T, t = i % T; /* row i: head h, token t */
+                    qs[r] = q + (h * T + t) * Dk;
+                    outs[r] = out + (h * T + t) * Dv;
+                    qpos[r] = start + t;
+                    row_sinks[r] = sinks ? sinks + h : 0;
+                }
+                failed |= query_block(qs, qpos, row_sinks, outs, n, k + g * k_stride, v + g * v_stride,
+                                      pos, S, Dk, Dv, window, scale, scores) != 0;
+            }
+            free(scores);
+        }
+    }
+    return failed ? -1 : 0;
+}
+
+/* RMSNorm of M rows of D: out = x / sqrt(mean(x²) + eps) * weight (the reference's order). */
+void rms_norm(const float *x, const float *weight, float *out, long M, long D, float eps) {
+    for (long m = 0; m < M; ++m) {
+        const float *row = x + m * D;
+        float ss = dot(row, row, D);
+        float inv = 1.0f / sqrtf(ss / (float)D + eps);
+        for (long d = 0; d < D; ++d) out[m * D + d] = (row[d] * inv) * weight[d];
+    }
+}

@@ -1,0 +1,100 @@
+"""Torch-facing wrappers of the native kernels: each returns None where its kernel does not apply
+(no library, another dtype or device, too many rows, autograd), and the caller uses torch instead."""
+
+from __future__ import annotations
+
+import torch
+
+from mimo_agent.engine.native import library
+
+MAX_ROWS = 8  # the kernels' limit on query rows / matmul rows; an MTP verify has at most 1 + 3
+# Keys from which torch's batched matmuls beat the kernel's per-row loop (measured: 16 query heads per
+# kv head, 192 dims: the kernel is 2× faster at 132 keys, even at 256, 1.5× slower at 1K): so sliding
+# windows and short global contexts.
+MAX_KEYS = 256
+THREADED_FROM = 1 << 18  # work (weight elements, or query·key·dim products) from which to use threads
+
+
+def few_rows_linear(x: torch.Tensor, weight: torch.Tensor) -> torch.Tensor | None:
+    """x (…, K) · weightᵀ (N, K) → (…, N) for at most MAX_ROWS rows of x."""
+    if not (
+        _plain(x, weight)
+        and weight.dim() == 2
+        and weight.is_contiguous()
+        and 0 < x.numel() // x.shape[-1] <= MAX_ROWS
+    ):
+        return None
+    lib = library()
+    if lib is None:
+        return None
+    rows = x if x.dim() == 2 and x.is_contiguous() else x.reshape(-1, x.shape[-1]).contiguous()  # (M, K)
+    m, k = rows.shape
+    n = weight.shape[0]
+    out = x.new_empty(m, n)  # (M, N)
+    threads = torch.get_num_threads() if n * k >= THREADED_FROM else 1
+    lib.small_m_linear(rows.data_ptr(), weight.data_ptr(), out.data_ptr(), m, k, n, threads)
+    return out if x.dim() == 2 else out.view(*x.shape[:-1], n)  # (…, N)
+
+
+def few_query_attention(
+    q: torch.Tensor,
+    k: torch.Tensor,
+    v: torch.Tensor,
+    start: int,
+    k_pos: torch.Tensor,
+    window: int | None,
+    sinks: torch.Tensor | None,
+) -> torch.Tensor | None:
+    """q (H, T, Dk) at positions start.., keys k (KV, S, Dk) / values v (KV, S, Dv) at positions k_pos
+    (S,) → (H, T, Dv); the same masking and sink as `attention.attend`."""
+    heads, tokens, dk = q.shape
+    kv_heads, keys, dv = v.shape
+    if not (
+        _plain(q, k, v)
+        and tokens <= MAX_ROWS
+        and keys <= MAX_KEYS
+        and heads % kv_heads == 0
+        and k.stride()[1:] == (dk, 1)
+        and v.stride()[1:] == (dv, 1)
+        and k_pos.dtype == torch.int64
+        and k_pos.is_contiguous()
+        and (sinks is None or (sinks.dtype == torch.float32 and sinks.is_contiguous()))
+    ):
+        return None
+    lib = library()
+    if lib is None:
+        return None
+    q = q.contiguous()
+    out = q.new_empty(heads, tokens, dv)
+    threads = torch.get_num_threads() if heads * tokens * keys * dk >= THREADED_FROM else 1
+    failed = lib.few_query_attention(
+        q.data_ptr(), k.data_ptr(), k.stride(0), v.data_ptr(), v.stride(0), k_pos.data_ptr(),
+        out.data_ptr(), heads, kv_heads, tokens, keys, dk, dv, start, -1 if window is None else window,
+        None if sinks is None else sinks.data_ptr(), dk**-0.5, threads,
+    )  # fmt: skip
+    if failed:
+        raise RuntimeError("few_query_attention: a query sees no key (or out of memory)")
+    return out
+
+
+def rms_norm(x: torch.Tensor, weight: torch.Tensor, eps: float) -> torch.Tensor | None:
+    """RMSNorm of x (…, D) rows with weight (D,), for at most MAX_ROWS rows."""
+    if not (_plain(x, weight) and weight.is_contiguous() and 0 < x.numel() // x.shape[-1] <= MAX_ROWS):
+        return None
+    lib = library()
+    if lib is None:
+        return None
+    rows = x.reshape(-1, x.shape[-1]).contiguous()  # (M, D)
+    out = torch.empty_like(rows)
+    lib.rms_norm(rows.data_ptr(), weight.data_ptr(), out.data_ptr(), *rows.shape, eps)
+    return out.view(x.shape)
+
+
+def _plain(*tensors: torch.Tensor) -> bool:
+    """float32 CPU tensors that autograd does not need to see through. (A plain loop: this runs for
+    every matmul of a decode step.)"""
+    grad = torch.is_grad_enabled()
+    for t in tensors:
+        if t.dtype is not torch.float32 or not t.is_cpu or (grad and t.requires_grad):
+            return False
+    return True

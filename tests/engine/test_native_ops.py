@@ -1,0 +1,93 @@
+"""Native attention and RMSNorm against the torch paths they replace."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from mimo_agent.engine import attention
+from mimo_agent.engine.layers import RMSNorm
+from mimo_agent.engine.native import library, ops
+
+pytestmark = pytest.mark.skipif(library() is None, reason="no C compiler: no native kernel here")
+NEVER = -(2**40)
+
+
+def torch_attention(*args: object) -> torch.Tensor:
+    """`attention._attend_small` with the native kernel switched off."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(attention, "few_query_attention", lambda *_: None)
+        return attention._attend_small(*args)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("tokens", [1, 3, 8])
+@pytest.mark.parametrize("sinks", [True, False])
+@pytest.mark.parametrize(("window", "dk", "dv"), [(None, 48, 32), (6, 48, 32), (6, 23, 9)])
+def test_matches_torch_on_a_ring_and_a_global_cache(
+    tokens: int, sinks: bool, window: int | None, dk: int, dv: int
+) -> None:
+    gen = torch.Generator().manual_seed(tokens)
+    heads, kv_heads, keys, start = 8, 2, 12, 20
+    q = torch.randn(heads, tokens, dk, generator=gen)
+    k_store = torch.randn(kv_heads, 32, dk, generator=gen)  # a longer buffer, as the caches keep
+    v_store = torch.randn(kv_heads, 32, dv, generator=gen)
+    k, v = k_store[:, :keys], v_store[:, :keys]
+    if window is None:  # global: key j is position j (the queries see them all up to themselves)
+        k_pos, start = torch.arange(keys), keys - tokens
+    else:  # a ring: slots out of order, one never written
+        k_pos = torch.tensor([12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, NEVER])[
+            torch.randperm(keys, generator=gen)
+        ]
+        start = 23 - tokens if tokens <= 3 else 15
+    sink = torch.randn(heads, generator=gen) if sinks else None
+    native = ops.few_query_attention(q, k, v, start, k_pos, window, sink)
+    assert native is not None
+    torch.testing.assert_close(
+        native, torch_attention(q, k, v, start, k_pos, window, sink), rtol=1e-5, atol=1e-5
+    )
+
+
+def test_a_query_gives_bitwise_the_same_alone_or_among_others() -> None:
+    """A verify's rows equal plain decoding's, so speculative greedy output equals plain greedy output."""
+    gen = torch.Generator().manual_seed(0)
+    q = torch.randn(8, 4, 64, generator=gen)
+    k, v = torch.randn(2, 40, 64, generator=gen), torch.randn(2, 40, 32, generator=gen)
+    k_pos, sinks = torch.arange(40), torch.randn(8, generator=gen)
+    together = ops.few_query_attention(q, k, v, 36, k_pos, 16, sinks)
+    assert together is not None
+    for t in range(4):  # query t alone sees the cache up to itself; later keys are masked anyway
+        alone = ops.few_query_attention(q[:, t : t + 1], k, v, 36 + t, k_pos, 16, sinks)
+        assert alone is not None and torch.equal(alone[:, 0], together[:, t])
+
+
+def test_torch_takes_over_where_the_kernel_does_not_apply() -> None:
+    q, k, v = torch.randn(4, 9, 16), torch.randn(2, 9, 16), torch.randn(2, 9, 8)
+    assert ops.few_query_attention(q, k, v, 0, torch.arange(9), None, None) is None  # 9 > 8 queries
+    assert (
+        ops.few_query_attention(q[:, :1].double(), k.double(), v.double(), 8, torch.arange(9), None, None)
+        is None
+    )
+    assert (
+        ops.few_query_attention(
+            q[:, :1], k.transpose(1, 2).contiguous().transpose(1, 2), v, 8, torch.arange(9), None, None
+        )
+        is None
+    )
+    keys = ops.MAX_KEYS + 1  # a long global context: torch's batched matmuls win
+    long_k, long_v = torch.randn(2, keys, 16), torch.randn(2, keys, 8)
+    assert ops.few_query_attention(q[:, :1], long_k, long_v, keys - 1, torch.arange(keys), None, None) is None
+    assert ops.rms_norm(torch.randn(9, 16), torch.ones(16), 1e-5) is None
+
+
+@pytest.mark.parametrize("rows", [1, 4])
+def test_rms_norm_matches_torch(rows: int) -> None:
+    norm = RMSNorm(40, 1e-5)
+    with torch.no_grad():
+        norm.weight.normal_()
+    x = torch.randn(rows, 40)
+    assert ops.rms_norm(x, norm.weight, norm.eps) is None, "a trainable weight under autograd: torch's path"
+    with torch.no_grad():
+        native = ops.rms_norm(x, norm.weight, norm.eps)
+    assert native is not None
+    reference = torch.nn.functional.rms_norm(x, (40,), norm.weight, norm.eps)
+    torch.testing.assert_close(native, reference, rtol=1e-5, atol=1e-6)
