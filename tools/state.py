@@ -1,7 +1,8 @@
 """The agent's state folder in the workspace (`.mimo-agent/`): full outputs, caches, trajectories.
 
-It sits inside the workspace so the agent's `read_file` can reach what is saved there, and is listed in
-the repository's `.git/info/exclude` so nothing in it ever lands in a patch.
+It sits inside the workspace so the agent's `read_file` can reach what is saved there, and holds a
+`.gitignore` of `*` so nothing in it ever lands in a patch: unlike `.git/info/exclude`, that works in a
+worktree, a submodule and a workspace below the repository's top level.
 """
 
 from __future__ import annotations
@@ -12,12 +13,8 @@ STATE_DIR = ".mimo-agent"
 
 
 def exclude_state_dir(workspace: Path) -> None:
-    """Add the agent's state folder to the repository's local exclude file (once)."""
-    exclude = workspace / ".git" / "info" / "exclude"
-    if not exclude.parent.is_dir():
-        return
-    line = f"/{STATE_DIR}/"
-    existing = exclude.read_text(encoding="utf-8") if exclude.exists() else ""
-    if line not in existing.splitlines():
-        with exclude.open("a", encoding="utf-8") as fh:
-            fh.write(("" if existing.endswith("\n") or not existing else "\n") + line + "\n")
+    """Create the state folder with a `.gitignore` that ignores everything in it, itself included."""
+    ignore = workspace / STATE_DIR / ".gitignore"
+    if not ignore.is_file():
+        ignore.parent.mkdir(parents=True, exist_ok=True)
+        ignore.write_text("# mimo-agent's own state: never part of a patch\n*\n", encoding="utf-8")

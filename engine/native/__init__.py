@@ -14,6 +14,7 @@ import logging
 import os
 import platform
 import shutil
+import stat
 import subprocess
 import tempfile
 from functools import cache
@@ -46,8 +47,15 @@ def _cpu_flags() -> str:
     return platform.processor()
 
 
+def _private(path: Path) -> bool:
+    """Owned by this user, not a symlink, writable by nobody else: a library loaded from a folder
+    others can write to would run their code."""
+    info = path.lstat()
+    return not stat.S_ISLNK(info.st_mode) and info.st_uid == os.getuid() and not info.st_mode & 0o022
+
+
 def _build(compiler: str, target: Path) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
+    target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=target.parent) as scratch:
         built = Path(scratch) / target.name
         subprocess.run(
@@ -68,15 +76,20 @@ def library() -> ctypes.CDLL | None:
     if compiler is None:
         log.info("no C compiler found: native CPU kernels off")
         return None
-    key = hashlib.sha256(
-        "\0".join([SOURCE.read_text(), compiler, *FLAGS, *LIBS, platform.machine(), _cpu_flags()]).encode()
-    ).hexdigest()[:16]
-    target = cache_dir() / f"kernels-{key}.so"
     try:
+        key = hashlib.sha256(
+            "\0".join(
+                [SOURCE.read_text(), compiler, *FLAGS, *LIBS, platform.machine(), _cpu_flags()]
+            ).encode()
+        ).hexdigest()[:16]
+        target = cache_dir() / f"kernels-{key}.so"
         if not target.is_file():
             _build(compiler, target)
+        if not (_private(target.parent) and _private(target)):
+            log.warning("native CPU kernels off: %s is writable by others or not ours", target)
+            return None
         lib = ctypes.CDLL(str(target))
-    except (OSError, subprocess.SubprocessError) as exc:
+    except (OSError, RuntimeError, subprocess.SubprocessError) as exc:  # RuntimeError: no home folder
         log.info("native CPU kernels off: %s", exc)
         return None
     ptr, long, i32, f32 = ctypes.c_void_p, ctypes.c_long, ctypes.c_int, ctypes.c_float

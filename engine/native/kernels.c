@@ -9,20 +9,19 @@
  * (speculative verification then agrees exactly with plain decoding). */
 
 #include <math.h>
+#include <omp.h>
 #include <stdlib.h>
 
 typedef float v16 __attribute__((vector_size(64), aligned(4), may_alias));
 
 #define LOAD(p) (*(const v16 *)(p))
 
-typedef float v8 __attribute__((vector_size(32)));
-typedef float v4 __attribute__((vector_size(16)));
-
-/* The 16 lanes summed pairwise (four dependent adds instead of fifteen), in a fixed order. */
+/* The 16 lanes summed pairwise (four dependent adds instead of fifteen), in a fixed order. Plain
+ * lane loops, which compilers turn into shuffles (no __builtin_shufflevector: GCC 12+ only). */
 static inline float hsum(v16 v) {
-    v8 a = __builtin_shufflevector(v, v, 0, 1, 2, 3, 4, 5, 6, 7) +
-           __builtin_shufflevector(v, v, 8, 9, 10, 11, 12, 13, 14, 15);
-    v4 b = __builtin_shufflevector(a, a, 0, 1, 2, 3) + __builtin_shufflevector(a, a, 4, 5, 6, 7);
+    float a[8], b[4];
+    for (int i = 0; i < 8; ++i) a[i] = v[i] + v[i + 8];
+    for (int i = 0; i < 4; ++i) b[i] = a[i] + a[i + 4];
     return (b[0] + b[2]) + (b[1] + b[3]);
 }
 
@@ -90,34 +89,54 @@ static inline float dot(const float *a, const float *b, long n) {
     return s;
 }
 
-static inline void axpy(float alpha, const float *x, float *y, long n) {
-    long i = 0;
-    for (; i + 16 <= n; i += 16) {
-        v16 r = LOAD(y + i) + alpha * LOAD(x + i);
-        __builtin_memcpy(y + i, &r, sizeof r);
+/* out (Dv) = sum over j of p[j] · v row j, 128 columns at a time in registers; keys with p 0 skipped. */
+static void weighted_sum(const float *p, const float *v, float *out, long S, long Dv) {
+    long d = 0;
+    for (; d + 128 <= Dv; d += 128) {
+        v16 acc[8];
+        for (int c = 0; c < 8; ++c) acc[c] = (v16){0};
+        for (long j = 0; j < S; ++j) {
+            if (p[j] == 0.0f) continue;
+            for (int c = 0; c < 8; ++c) acc[c] += p[j] * LOAD(v + j * Dv + d + 16 * c);
+        }
+        __builtin_memcpy(out + d, acc, sizeof acc);
     }
-    for (; i < n; ++i) y[i] += alpha * x[i];
+    for (; d + 16 <= Dv; d += 16) {
+        v16 acc = (v16){0};
+        for (long j = 0; j < S; ++j)
+            if (p[j] != 0.0f) acc += p[j] * LOAD(v + j * Dv + d);
+        __builtin_memcpy(out + d, &acc, sizeof acc);
+    }
+    for (; d < Dv; ++d) {
+        float s = 0.0f;
+        for (long j = 0; j < S; ++j)
+            if (p[j] != 0.0f) s += p[j] * v[j * Dv + d];
+        out[d] = s;
+    }
 }
 
 #define BLOCK 8 /* query rows that share one pass over their kv head's keys and values */
 
 /* Rows r < n of one kv head: query qs[r] at position qpos[r], optional sink, output outs[r].
- * scores: BLOCK * S floats of scratch. Returns -1 when a row sees nothing (not for causal queries). */
+ * scratch: BLOCK * (S + Dk) floats. Returns -1 when a row sees nothing (not for causal queries). */
 static int query_block(const float *const *qs, const long *qpos, const float *const *sinks,
                        float *const *outs, int n, const float *k, const float *v, const long *pos,
-                       long S, long Dk, long Dv, long window, float scale, float *scores) {
-    float top[BLOCK], total[BLOCK];
+                       long S, long Dk, long Dv, long window, float scale, float *scratch) {
+    float top[BLOCK];
+    float *scores = scratch, *rows = scratch + BLOCK * S;
     for (int r = 0; r < n; ++r) {
         top[r] = sinks[r] ? *sinks[r] : -INFINITY;
-        for (long d = 0; d < Dv; ++d) outs[r][d] = 0.0f;
+        for (long d = 0; d < Dk; ++d) rows[r * Dk + d] = qs[r][d];
     }
-    for (long j = 0; j < S; ++j) {
-        long key = pos ? pos[j] : j;
-        for (int r = 0; r < n; ++r) {
-            long rel = qpos[r] - key;
+    /* Every key against the n rows in one pass over K (the matmul above); masked ones are dropped
+     * after, so a row's dot products do not depend on which other rows share its block. */
+    small_m_linear(rows, k, scores, n, Dk, S, 1);
+    for (int r = 0; r < n; ++r) {
+        for (long j = 0; j < S; ++j) {
+            long rel = qpos[r] - (pos ? pos[j] : j);
             float s = -INFINITY;
             if (rel >= 0 && (window < 0 || rel <= window)) {
-                s = scale * dot(qs[r], k + j * Dk, Dk);
+                s = scale * scores[r * S + j];
                 if (s > top[r]) top[r] = s;
             }
             scores[r * S + j] = s;
@@ -125,19 +144,14 @@ static int query_block(const float *const *qs, const long *qpos, const float *co
     }
     for (int r = 0; r < n; ++r) {
         if (top[r] == -INFINITY) return -1;
-        total[r] = sinks[r] ? expf(*sinks[r] - top[r]) : 0.0f;
-    }
-    for (long j = 0; j < S; ++j) {
-        for (int r = 0; r < n; ++r) {
-            float s = scores[r * S + j];
-            if (s == -INFINITY) continue;
-            float p = expf(s - top[r]);
-            total[r] += p;
-            axpy(p, v + j * Dv, outs[r], Dv);
+        float *p = scores + r * S, total = sinks[r] ? expf(*sinks[r] - top[r]) : 0.0f;
+        for (long j = 0; j < S; ++j) {
+            p[j] = p[j] == -INFINITY ? 0.0f : expf(p[j] - top[r]);
+            total += p[j];
         }
+        weighted_sum(p, v, outs[r], S, Dv);
+        for (long d = 0; d < Dv; ++d) outs[r][d] /= total;
     }
-    for (int r = 0; r < n; ++r)
-        for (long d = 0; d < Dv; ++d) outs[r][d] /= total[r];
     return 0;
 }
 
@@ -146,33 +160,33 @@ int few_query_attention(const float *q, const float *k, long k_stride, const flo
                         long start, long window, const float *sinks, float scale, int threads) {
     long rows = (H / KV) * T;                /* query rows per kv head: its G heads × T tokens */
     long blocks = (rows + BLOCK - 1) / BLOCK; /* per kv head */
+    if (threads < 1) threads = 1;
+    size_t per_thread = (size_t)BLOCK * (size_t)(S + Dk);
+    float *scratch = malloc((size_t)threads * per_thread * sizeof(float)); /* before the team forms */
+    if (!scratch) return -1;
     int failed = 0;
     _Pragma("omp parallel num_threads(threads) if(threads > 1) reduction(|:failed)")
     {
-        float *scores = malloc((size_t)BLOCK * (size_t)(S > 0 ? S : 1) * sizeof(float));
-        if (!scores) {
-            failed = 1;
-        } else {
-            _Pragma("omp for schedule(static)")
-            for (long b = 0; b < KV * blocks; ++b) {
-                long g = b / blocks, first = (b % blocks) * BLOCK;
-                int n = (int)(rows - first < BLOCK ? rows - first : BLOCK);
-                const float *qs[BLOCK], *row_sinks[BLOCK];
-                float *outs[BLOCK];
-                long qpos[BLOCK];
-                for (int r = 0; r < n; ++r) {
-                    long i = first + r, h = g * (H / KV) + i / T, t = i % T; /* row i: head h, token t */
-                    qs[r] = q + (h * T + t) * Dk;
-                    outs[r] = out + (h * T + t) * Dv;
-                    qpos[r] = start + t;
-                    row_sinks[r] = sinks ? sinks + h : 0;
-                }
-                failed |= query_block(qs, qpos, row_sinks, outs, n, k + g * k_stride, v + g * v_stride,
-                                      pos, S, Dk, Dv, window, scale, scores) != 0;
+        float *scores = scratch + (size_t)omp_get_thread_num() * per_thread;
+        _Pragma("omp for schedule(static)")
+        for (long b = 0; b < KV * blocks; ++b) {
+            long g = b / blocks, first = (b % blocks) * BLOCK;
+            int n = (int)(rows - first < BLOCK ? rows - first : BLOCK);
+            const float *qs[BLOCK], *row_sinks[BLOCK];
+            float *outs[BLOCK];
+            long qpos[BLOCK];
+            for (int r = 0; r < n; ++r) {
+                long i = first + r, h = g * (H / KV) + i / T, t = i % T; /* row i: head h, token t */
+                qs[r] = q + (h * T + t) * Dk;
+                outs[r] = out + (h * T + t) * Dv;
+                qpos[r] = start + t;
+                row_sinks[r] = sinks ? sinks + h : 0;
             }
-            free(scores);
+            failed |= query_block(qs, qpos, row_sinks, outs, n, k + g * k_stride, v + g * v_stride,
+                                  pos, S, Dk, Dv, window, scale, scores) != 0;
         }
     }
+    free(scratch);
     return failed ? -1 : 0;
 }
 

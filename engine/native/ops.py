@@ -21,6 +21,7 @@ def few_rows_linear(x: torch.Tensor, weight: torch.Tensor) -> torch.Tensor | Non
         _plain(x, weight)
         and weight.dim() == 2
         and weight.is_contiguous()
+        and x.shape[-1] == weight.shape[1] > 0
         and 0 < x.numel() // x.shape[-1] <= MAX_ROWS
     ):
         return None
@@ -51,9 +52,12 @@ def few_query_attention(
     kv_heads, keys, dv = v.shape
     if not (
         _plain(q, k, v)
-        and tokens <= MAX_ROWS
-        and keys <= MAX_KEYS
+        and 0 < tokens <= MAX_ROWS
+        and 0 < keys <= MAX_KEYS
         and heads % kv_heads == 0
+        and k.shape == (kv_heads, keys, dk)
+        and k_pos.shape == (keys,)
+        and (sinks is None or sinks.shape == (heads,))
         and k.stride()[1:] == (dk, 1)
         and v.stride()[1:] == (dv, 1)
         and k_pos.dtype == torch.int64
@@ -79,7 +83,13 @@ def few_query_attention(
 
 def rms_norm(x: torch.Tensor, weight: torch.Tensor, eps: float) -> torch.Tensor | None:
     """RMSNorm of x (…, D) rows with weight (D,), for at most MAX_ROWS rows."""
-    if not (_plain(x, weight) and weight.is_contiguous() and 0 < x.numel() // x.shape[-1] <= MAX_ROWS):
+    if not (
+        _plain(x, weight)
+        and weight.is_contiguous()
+        and weight.shape == (x.shape[-1],)
+        and x.shape[-1] > 0
+        and 0 < x.numel() // x.shape[-1] <= MAX_ROWS
+    ):
         return None
     lib = library()
     if lib is None:

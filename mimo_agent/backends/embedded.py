@@ -15,7 +15,7 @@ from typing import Any
 
 from mimo_agent.backends.base import BackendError, Completion, Message, Usage
 from mimo_agent.backends.local_grammar import grammar_options
-from mimo_agent.backends.local_prompt import PromptEncoder
+from mimo_agent.backends.local_prompt import PromptEncoder, split_boundary
 from mimo_agent.engine.config import ModelConfig
 from mimo_agent.engine.engine import Engine, GenerationResult
 from mimo_agent.engine.errors import EngineError
@@ -36,7 +36,7 @@ class EmbeddedBackend:
         self.settings = settings
         self.tokenizer = engine.tokenizer
         self.grammars = GrammarCompiler.from_tokenizer(self.tokenizer.hf, vocab_size=engine.config.vocab_size)
-        self._prompts = PromptEncoder(self._render, self.tokenizer.encode)
+        self._prompts = PromptEncoder(self._render, self.tokenizer.encode, split_boundary(self.tokenizer.hf))
 
     @property
     def context_limit(self) -> int:
@@ -111,7 +111,7 @@ class EmbeddedBackend:
                 if item.text and on_delta is not None:
                     on_delta(item.text)
                 if cancel is not None and cancel.is_set():
-                    break  # between tokens: the engine's cache holds exactly what was generated
+                    break  # between tokens: the engine keeps what it cached; the next prefill reuses the common prefix
         except EngineError as exc:
             raise BackendError(str(exc)) from exc
         finally:

@@ -18,7 +18,7 @@ from transformers import StoppingCriteria
 
 from mimo_agent.backends.base import BackendError, Completion, Message, Usage
 from mimo_agent.backends.local_grammar import grammar_options
-from mimo_agent.backends.local_prompt import PromptEncoder
+from mimo_agent.backends.local_prompt import PromptEncoder, split_boundary
 from mimo_agent.settings import ModelSettings
 from mimo_agent.toolcalls.definition import ToolDef
 from mimo_agent.toolcalls.grammar import GrammarCompiler
@@ -46,7 +46,7 @@ class TransformersBackend:
         self.settings = settings
         vocab = model.get_output_embeddings().weight.shape[0]
         self.grammars = GrammarCompiler.from_tokenizer(tokenizer, vocab_size=vocab)
-        self._prompts = PromptEncoder(self._render, self._encode)
+        self._prompts = PromptEncoder(self._render, self._encode, split_boundary(tokenizer))
         limit = getattr(model.config, "max_position_embeddings", None)
         self.context_limit: int | None = limit if isinstance(limit, int) else None
 

@@ -6,6 +6,7 @@ and that what the grammar lets through parses as a declared call.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -124,7 +125,7 @@ def test_fix_issue_subprocess_with_the_embedded_engine(tmp_path: Path, checkpoin
 
 def test_prompt_ids_encode_only_the_new_suffix_and_equal_a_full_encode(checkpoint: Path) -> None:
     """Regression: every step re-tokenised the whole history (456 ms at 222K tokens)."""
-    from mimo_agent.backends.local_prompt import PromptEncoder
+    from mimo_agent.backends.local_prompt import BOUNDARY, PromptEncoder, split_boundary
     from mimo_agent.engine.tokenizer import EngineTokenizer
 
     tokenizer = EngineTokenizer.from_pretrained(checkpoint)
@@ -137,7 +138,8 @@ def test_prompt_ids_encode_only_the_new_suffix_and_equal_a_full_encode(checkpoin
     def render(messages: list, tools: list | None) -> str:
         return tokenizer.render_chat(messages, tools, add_generation_prompt=True)
 
-    prompts = PromptEncoder(render, encode)
+    assert split_boundary(tokenizer.hf) == BOUNDARY  # a special token of its own: cuts are safe
+    prompts = PromptEncoder(render, encode, BOUNDARY)
     tools = agent_tools()[:3]
     history = list(MESSAGES)
     awkward = [
@@ -169,6 +171,24 @@ def test_prompt_ids_encode_only_the_new_suffix_and_equal_a_full_encode(checkpoin
     assert prompts.ids(compacted, tools) == tokenizer.encode(
         render(compacted, [t.to_openai() for t in tools])
     )
+    # Regression: the cache was keyed on tool names, so a changed schema kept stale ids.
+    changed = [dataclasses.replace(tools[0], description="another description"), *tools[1:]]
+    assert prompts.ids(compacted, changed) == tokenizer.encode(
+        render(compacted, [t.to_openai() for t in changed])
+    )
+
+
+def test_a_boundary_the_tokenizer_does_not_split_out_is_never_cut() -> None:
+    from tokenizers import AddedToken
+
+    from mimo_agent.backends.local_prompt import BOUNDARY, split_boundary
+
+    class Tokenizer:
+        added_tokens_decoder = {7: AddedToken(BOUNDARY, lstrip=True, special=True)}
+
+    assert split_boundary(Tokenizer()) is None  # it would eat the whitespace before it
+    Tokenizer.added_tokens_decoder = {}
+    assert split_boundary(Tokenizer()) is None
 
 
 @pytest.mark.parametrize("factory", [EmbeddedBackend.from_settings, TransformersBackend.from_settings])

@@ -15,16 +15,18 @@ import pytest
 from tests.agent.replay_repo import FIXING_OUTPUTS, call, make_buggy_repo, write_replay
 from tests.processes import alive
 
+FIX_ISSUE = [sys.executable, "-m", "mimo_agent.cli.main", "fix-issue"]
 
-def fix_issue(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "XDG_CONFIG_HOME": str(tmp_path / "xdg")}
-    return subprocess.run(
-        [sys.executable, "-m", "mimo_agent.cli.main", "fix-issue", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=env,
-    )
+
+def replayed(repo: Path, replay: Path, *extra: str) -> list[str]:
+    """fix-issue arguments for a replayed run in yolo mode."""
+    return ["--repo", str(repo), "--issue", "x", "--backend", "replay", "--replay", str(replay),
+            "--permission-mode", "yolo", *extra]  # fmt: skip
+
+
+def fix_issue(tmp_path: Path, *args: str, **variables: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "XDG_CONFIG_HOME": str(tmp_path / "xdg"), **variables}
+    return subprocess.run([*FIX_ISSUE, *args], capture_output=True, text=True, timeout=120, env=env)
 
 
 def test_patch_trajectory_and_json_events(tmp_path: Path) -> None:
@@ -32,21 +34,8 @@ def test_patch_trajectory_and_json_events(tmp_path: Path) -> None:
     replay = write_replay(tmp_path / "r.jsonl", FIXING_OUTPUTS)
     proc = fix_issue(
         tmp_path,
-        "--repo",
-        str(repo),
-        "--issue",
-        "add(2, 3) gives -1",
-        "--backend",
-        "replay",
-        "--replay",
-        str(replay),
-        "--permission-mode",
-        "yolo",
-        "--output",
-        str(tmp_path / "fix.patch"),
-        "--trajectory",
-        str(tmp_path / "traj.json"),
-        "--json",
+        *replayed(repo, replay, "--output", str(tmp_path / "fix.patch")),
+        *("--trajectory", str(tmp_path / "traj.json"), "--json"),
     )
     assert proc.returncode == 0, proc.stderr
     lines = [json.loads(line) for line in proc.stdout.splitlines()]
@@ -118,24 +107,10 @@ def test_ctrl_c_saves_trajectory_and_patch_and_kills_the_command(tmp_path: Path)
     env = {**os.environ, "XDG_CONFIG_HOME": str(tmp_path / "xdg")}
     proc = subprocess.Popen(
         [
-            sys.executable,
-            "-m",
-            "mimo_agent.cli.main",
-            "fix-issue",
-            "--repo",
-            str(repo),
-            "--issue",
-            "x",
-            "--backend",
-            "replay",
-            "--replay",
-            str(replay),
-            "--permission-mode",
-            "yolo",
-            "--trajectory",
-            str(tmp_path / "t.json"),
-            "--output",
-            str(tmp_path / "p.diff"),
+            *FIX_ISSUE,
+            *replayed(
+                repo, replay, "--trajectory", str(tmp_path / "t.json"), "--output", str(tmp_path / "p.diff")
+            ),
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -161,19 +136,7 @@ def test_a_trajectory_is_written_by_default_outside_the_patch(tmp_path: Path) ->
     """Regression: without --trajectory no record of the run was kept."""
     repo = make_buggy_repo(tmp_path / "repo")
     replay = write_replay(tmp_path / "r.jsonl", FIXING_OUTPUTS)
-    proc = fix_issue(
-        tmp_path,
-        "--repo",
-        str(repo),
-        "--issue",
-        "x",
-        "--backend",
-        "replay",
-        "--replay",
-        str(replay),
-        "--permission-mode",
-        "yolo",
-    )
+    proc = fix_issue(tmp_path, *replayed(repo, replay))
     assert proc.returncode == 0, proc.stderr
     [saved] = (repo / ".mimo-agent" / "trajectories").glob("*.json")
     assert f"trajectory: {saved}" in proc.stderr
@@ -189,25 +152,8 @@ def test_printed_events_are_redacted(tmp_path: Path) -> None:
     token, key = "tok-9f8e7d6c5b4a39281706", "sk-proj-" + "a1b2c3d4" * 4
     outputs = [call("bash", command=f"echo $MY_API_TOKEN {key}"), call("finish", summary=f"found {key}")]
     replay = write_replay(tmp_path / "r.jsonl", outputs)
-    env = {**os.environ, "XDG_CONFIG_HOME": str(tmp_path / "xdg"), "MY_API_TOKEN": token}
-    args = [
-        sys.executable,
-        "-m",
-        "mimo_agent.cli.main",
-        "fix-issue",
-        "--repo",
-        str(repo),
-        "--issue",
-        "x",
-        "--backend",
-        "replay",
-        "--replay",
-        str(replay),
-        "--permission-mode",
-        "yolo",
-    ]
     for extra in ([], ["--json"]):
-        proc = subprocess.run([*args, *extra], capture_output=True, text=True, timeout=120, env=env)
+        proc = fix_issue(tmp_path, *replayed(repo, replay, *extra), MY_API_TOKEN=token)
         assert proc.returncode == 1, proc.stderr
         assert "[REDACTED] [REDACTED]" in proc.stdout + proc.stderr
         assert token not in proc.stdout + proc.stderr and key not in proc.stdout + proc.stderr

@@ -45,6 +45,14 @@ class Terminal:
         self.tmux("send-keys", "-t", "chat", *keys)
         time.sleep(0.2)
 
+    def answer(self, question: str, key: str) -> str:
+        """Wait for a permission question, then for its options to take the focus (drawn a moment
+        before they get it on a loaded machine), then press `key`."""
+        shown = self.wait_for(question)
+        time.sleep(1.0)
+        self.press(key)
+        return shown
+
 
 @pytest.mark.skipif(TMUX is None, reason="tmux is not installed (apt-get install tmux)")
 def test_chat_in_tmux_fixes_the_bug_with_approvals(tmp_path: Path) -> None:
@@ -61,12 +69,10 @@ def test_chat_in_tmux_fixes_the_bug_with_approvals(tmp_path: Path) -> None:
         assert status.split()[:3] == ["replay", "│", "–"] and status.endswith("ask")
         term.type("fix the failing test")
         term.press("Enter")
-        shown = term.wait_for("Allow edit calc.py?")
-        assert "read_file" in shown and "allow once" in shown
         assert "return a - b" in (repo / "calc.py").read_text()
-        term.press("y")
-        term.wait_for("Allow bash")
-        term.press("a")
+        shown = term.answer("Allow edit calc.py?", "y")
+        assert "read_file" in shown and "allow once" in shown
+        term.answer("Allow bash", "a")
         shown = term.wait_for("✓ add() subtracted; it now adds.")
         assert "+    return a + b" in shown  # the edit's diff
         assert (repo / "calc.py").read_text() == "def add(a, b):\n    return a + b\n"
