@@ -117,12 +117,12 @@ class MTPDrafter:
         """Layer k over positions start..end-1 in chunks; token j+1+k comes from `tokens`, else `drafts`."""
         assert self.hidden_start <= start < end <= self.hidden_end, (self.hidden_start, start, end)
         assert self.rings[k].holds(start, self.written[k]), (k, start, self.written[k])
-        ids = [*tokens, *drafts]
         device = self.hidden.device
         for first in range(start, end, self.chunk):
             last = min(first + self.chunk, end)
             hidden = self.hidden[first - self.hidden_start : last - self.hidden_start]  # (T, D)
-            shifted = torch.tensor(ids[first + 1 + k : last + 1 + k], dtype=torch.long, device=device)  # (T,)
+            ids = _slice(tokens, drafts, first + 1 + k, last + 1 + k)  # not [*tokens, *drafts]: O(context)
+            shifted = torch.tensor(ids, dtype=torch.long, device=device)  # (T,)
             normed = self.heads.run(k, hidden, shifted, first, self.rings[k], self.embed)
         self.written[k] = max(self.written[k], end)
         return normed
@@ -132,3 +132,9 @@ class MTPDrafter:
         keep_from = max(self.hidden_start, min(self.done) - self.rollback)
         self.hidden = self.hidden[keep_from - self.hidden_start :]
         self.hidden_start = keep_from
+
+
+def _slice(tokens: Sequence[int], drafts: Sequence[int], start: int, stop: int) -> list[int]:
+    """Items start..stop-1 of tokens followed by drafts, copying only those."""
+    n = len(tokens)
+    return [*tokens[start:stop], *drafts[max(0, start - n) : max(0, stop - n)]]
