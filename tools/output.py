@@ -26,6 +26,15 @@ def head_tail(text: str, max_chars: int, saved_as: str = "") -> str:
     )
 
 
+def fits(path: Path, max_chars: int) -> bool:
+    """Whether `head_tail_file` returns the file whole: its size is in bytes, the cap in characters, and
+    a UTF-8 character takes one to four bytes."""
+    size = path.stat().st_size
+    if size <= max_chars or size > 4 * max_chars:
+        return size <= max_chars
+    return len(path.read_bytes().decode("utf-8", errors="replace")) <= max_chars
+
+
 def head_tail_file(path: Path, max_chars: int, saved_as: str = "") -> str:
     """Like `head_tail` for a file that may be far larger than memory should hold; reads only both ends."""
     size = path.stat().st_size

@@ -24,7 +24,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from mimo_agent.tools.output import head_tail_file
+from mimo_agent.tools.output import fits, head_tail_file
 
 NON_INTERACTIVE_ENV = {
     "PAGER": "cat",
@@ -144,7 +144,7 @@ class BashSession:
         duration = time.monotonic() - start
         self._load_state()
         saved, saved_as = None, ""
-        if save_full is not None and out_path.stat().st_size > max_output_chars:
+        if save_full is not None and not fits(out_path, max_output_chars):
             save_full.parent.mkdir(parents=True, exist_ok=True)
             saved = Path(shutil.move(out_path, save_full))
             saved_as = os.path.relpath(saved, self._start_dir)

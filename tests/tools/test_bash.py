@@ -172,3 +172,13 @@ def test_head_tail(size: int, cut: bool) -> None:
     assert ("characters" in out) is cut
     if cut:
         assert out.startswith("a" * 50) and out.endswith("a" * 50) and "900 characters" in out
+
+
+def test_multibyte_output_under_the_cap_is_whole_and_not_saved(ctx: ToolContext) -> None:
+    """Regression: the cap (characters) was compared with the output's size in bytes, so text that fit
+    was moved to a "full output" file with no cut marker."""
+    chars = ctx.config.max_output_chars - 100  # fits in characters, twice the cap in bytes ("é" is 2)
+    result = call(ctx, "bash", command=f"python3 -c \"print('é' * {chars}, end='')\"")
+    assert result.output == "é" * chars + "\n[exit code 0]"
+    assert "full_output" not in result.metadata
+    assert not (ctx.root / ".mimo-agent" / "bash").exists()
