@@ -14,7 +14,7 @@ from torch import nn
 from mimo_agent.engine.config import AttentionSpec
 from mimo_agent.engine.kv_cache import GlobalKV, RingKV
 from mimo_agent.engine.layers import apply_rotary
-from mimo_agent.engine.linear import Linear
+from mimo_agent.engine.linear import Linear, linear
 from mimo_agent.engine.native.ops import few_query_attention
 
 # Up to this many new tokens (a decode step, an MTP draft or verify) attention is a few plain matmuls:
@@ -32,6 +32,24 @@ class Attention(nn.Module):
         self.v_proj = Linear(hidden, spec.num_kv_heads * spec.v_head_dim)
         self.o_proj = Linear(spec.num_heads * spec.v_head_dim, hidden)
         self.sinks = nn.Parameter(torch.zeros(spec.num_heads)) if spec.sink else None
+        self.qkv_weight: torch.Tensor | None = None  # see fuse_projections
+
+    def fuse_projections(self) -> bool:
+        """Store q/k/v's weights as row blocks of one (Nq + Nk + Nv, D) tensor and make the three
+        parameters views of it, so decoding projects with one matmul (same values, names and
+        state_dict). Only for plain row-major weights on the CPU; returns whether it fused."""
+        weights = [self.q_proj.weight, self.k_proj.weight, self.v_proj.weight]
+        if not all(type(w) is nn.Parameter and w.device.type == "cpu" and w.is_contiguous() for w in weights):
+            return False
+        if self.qkv_weight is None or self.q_proj.weight.data_ptr() != self.qkv_weight.data_ptr():
+            with torch.no_grad():
+                fused = torch.cat([w.data for w in weights])  # (Nq + Nk + Nv, D)
+                first = 0
+                for w in weights:
+                    w.data = fused[first : first + w.shape[0]]
+                    first += w.shape[0]
+            self.qkv_weight = fused
+        return True
 
     def forward(
         self,
@@ -42,11 +60,15 @@ class Attention(nn.Module):
     ) -> torch.Tensor:
         """x: (T, D) for positions start.. (the cache's length) → (T, D)."""
         spec, tokens = self.spec, x.shape[0]
-        q = self.q_proj(x).view(tokens, spec.num_heads, spec.head_dim)  # (T, H, Dk)
-        k = self.k_proj(x).view(tokens, spec.num_kv_heads, spec.head_dim)  # (T, KV, Dk)
-        v = self.v_proj(x).view(tokens, spec.num_kv_heads, spec.v_head_dim).transpose(0, 1)  # (KV, T, Dv)
-        v = v * self.value_scale  # scaled before caching, as the reference does
-        qk = apply_rotary(torch.cat((q, k), dim=1).transpose(0, 1), *rope)  # (H + KV, T, Dk): one rotation
+        if self.qkv_weight is not None and not torch.is_grad_enabled():
+            qkv = linear(x, self.qkv_weight)  # (T, Nq + Nk + Nv)
+        else:  # training (autograd must reach the three parameters), or not fused
+            qkv = torch.cat((self.q_proj(x), self.k_proj(x), self.v_proj(x)), dim=-1)  # (T, Nq + Nk + Nv)
+        heads = spec.num_heads + spec.num_kv_heads
+        qk = qkv[:, : heads * spec.head_dim].view(tokens, heads, spec.head_dim)  # (T, H + KV, Dk)
+        v = qkv[:, heads * spec.head_dim :].view(tokens, spec.num_kv_heads, spec.v_head_dim)  # (T, KV, Dv)
+        v = v.transpose(0, 1) * self.value_scale  # (KV, T, Dv), scaled before caching as the reference does
+        qk = apply_rotary(qk.transpose(0, 1), *rope)  # (H + KV, T, Dk): one rotation
         q, k = qk[: spec.num_heads], qk[spec.num_heads :]  # (H, T, Dk), (KV, T, Dk)
         keys, values, key_positions = cache.update(k, v, start)
         out = attend(q, keys, values, start, key_positions, spec.window, self.sinks)  # (H, T, Dv)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from mimo_agent.engine.attention import Attention
 from mimo_agent.engine.native import library
 
 WIDE = 2  # out_features / in_features from which column-major wins for MKL
@@ -22,7 +23,7 @@ WIDE = 2  # out_features / in_features from which column-major wins for MKL
 def decode_layout(module: nn.Module) -> int:
     """Re-store every CPU `nn.Linear` weight in the layout its decode matmul streams fastest; returns
     how many changed. Weights shared with an embedding (a tied lm_head) stay row-major: the embedding
-    gathers rows."""
+    gathers rows. With the native kernel, attention's q/k/v weights are also fused into one."""
     shared = {id(m.weight) for m in module.modules() if isinstance(m, nn.Embedding)}
     native = library() is not None
     changed = 0
@@ -42,4 +43,8 @@ def decode_layout(module: nn.Module) -> int:
             with torch.no_grad():
                 weight.data = weight.data.t().contiguous().t() if column_major else weight.data.contiguous()
             changed += 1
+    if native:
+        for attention in module.modules():
+            if isinstance(attention, Attention):
+                attention.fuse_projections()
     return changed

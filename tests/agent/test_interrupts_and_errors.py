@@ -92,7 +92,7 @@ def test_cancel_between_tool_calls_answers_the_calls_left(tmp_path: Path) -> Non
 
 
 class NoCancelBackend:
-    """A backend that predates the cancel parameter (like the OpenAI backend today)."""
+    """A backend written before the cancel parameter existed (a third-party one, say)."""
 
     name = "legacy"
 

@@ -47,3 +47,27 @@ def test_a_weight_tied_to_the_embedding_keeps_its_rows() -> None:
     head.weight = embed.weight
     wrapper = nn.ModuleDict({"embed": embed, "head": head})
     assert decode_layout(wrapper) == 0 and embed.weight.is_contiguous()
+
+
+def test_fused_projections_keep_names_values_and_gradients() -> None:
+    """q/k/v become views of one weight: one matmul per decode step, nothing else changes."""
+    model = engine_twin(tiny_model(seed=1))
+    ids = torch.tensor([3, 1, 4, 1, 5])
+    state = {name: t.clone() for name, t in model.state_dict().items()}
+    before = model(ids, KVCache(model.config, 16, torch.float32), all_logits=True).logits
+    attention = model.model.layers[0].self_attn
+    assert attention.fuse_projections() and attention.fuse_projections()  # idempotent
+    fused = attention.qkv_weight
+    assert fused is not None and attention.q_proj.weight.data_ptr() == fused.data_ptr()
+    after = model(ids, KVCache(model.config, 16, torch.float32), all_logits=True).logits
+    torch.testing.assert_close(after, before, rtol=1e-5, atol=1e-5)
+    assert all(torch.equal(t, state[name]) for name, t in model.state_dict().items())
+    with torch.no_grad():  # an update through the parameter reaches the fused weight
+        attention.k_proj.weight.add_(1.0)
+    assert torch.equal(fused[attention.q_proj.weight.shape[0]], attention.k_proj.weight[0])
+    x = torch.randn(2, model.config.hidden_size)
+    rope = model.model.rotary[model.model.layers[0].kind].cos_sin(torch.arange(2), x.dtype)
+    out = attention(x, rope, 0,
+                    KVCache(model.config, 4, torch.float32).layers[0])  # fmt: skip
+    out.sum().backward()  # training takes the three parameters, so gradients reach them
+    assert all(p.grad is not None for p in (attention.q_proj.weight, attention.v_proj.weight))
