@@ -89,6 +89,45 @@ static inline float dot(const float *a, const float *b, long n) {
     return s;
 }
 
+typedef int vi16 __attribute__((vector_size(64), aligned(4), may_alias));
+
+/* exp(x) for x <= 0, 16 lanes at a time (Cephes' expf: 2^n · polynomial, about 1 ulp); x below -87
+ * (masked keys are -inf) gives exactly 0. A fixed sequence of operations, so it is deterministic. */
+static inline v16 vexp(v16 x) {
+    const v16 lo = (v16){0} - 87.0f;
+    vi16 dead = x < lo;                                    /* lanes that underflow: all ones */
+    x = (v16)(((vi16)x & ~dead) | ((vi16)lo & dead));      /* clamp them, zero them at the end */
+    const v16 magic = (v16){0} + 12582912.0f;              /* 1.5 · 2^23: adding it rounds to an integer */
+    v16 n = (x * 1.44269504088896341f + magic) - magic;    /* round(x / ln 2) */
+    v16 r = x - n * 0.693359375f + n * 2.12194440e-4f;     /* x - n ln 2, in two parts */
+    v16 p = (v16){0} + 1.9875691500e-4f;
+    p = p * r + 1.3981999507e-3f;
+    p = p * r + 8.3334519073e-3f;
+    p = p * r + 4.1665795894e-2f;
+    p = p * r + 1.6666665459e-1f;
+    p = p * r + 5.0000001201e-1f;
+    p = p * r * r + r + 1.0f;
+    vi16 scale = (__builtin_convertvector(n, vi16) + 127) << 23; /* 2^n as float bits */
+    return (v16)((vi16)(p * (v16)scale) & ~dead);
+}
+
+/* p[j] = exp(p[j] - top), whose sum is returned (added to `total` in key order); -inf gives 0. */
+static float exp_shifted(float *p, long S, float top, float total) {
+    long j = 0;
+    for (; j + 16 <= S; j += 16) {
+        v16 e = vexp(LOAD(p + j) - top);
+        __builtin_memcpy(p + j, &e, sizeof e);
+        for (int i = 0; i < 16; ++i) total += e[i];
+    }
+    if (j < S) { /* the tail through the same lanes, padded with -inf */
+        v16 x = (v16){0} - INFINITY;
+        for (long i = j; i < S; ++i) x[i - j] = p[i] - top;
+        v16 e = vexp(x);
+        for (long i = j; i < S; ++i) total += p[i] = e[i - j];
+    }
+    return total;
+}
+
 /* out (Dv) = sum over j of p[j] · v row j, 128 columns at a time in registers; keys with p 0 skipped. */
 static void weighted_sum(const float *p, const float *v, float *out, long S, long Dv) {
     long d = 0;
@@ -144,11 +183,8 @@ static int query_block(const float *const *qs, const long *qpos, const float *co
     }
     for (int r = 0; r < n; ++r) {
         if (top[r] == -INFINITY) return -1;
-        float *p = scores + r * S, total = sinks[r] ? expf(*sinks[r] - top[r]) : 0.0f;
-        for (long j = 0; j < S; ++j) {
-            p[j] = p[j] == -INFINITY ? 0.0f : expf(p[j] - top[r]);
-            total += p[j];
-        }
+        float *p = scores + r * S;
+        float total = exp_shifted(p, S, top[r], sinks[r] ? expf(*sinks[r] - top[r]) : 0.0f);
         weighted_sum(p, v, outs[r], S, Dv);
         for (long d = 0; d < Dv; ++d) outs[r][d] /= total;
     }

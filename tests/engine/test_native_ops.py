@@ -91,3 +91,18 @@ def test_rms_norm_matches_torch(rows: int) -> None:
     assert native is not None
     reference = torch.nn.functional.rms_norm(x, (40,), norm.weight, norm.eps)
     torch.testing.assert_close(native, reference, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("keys", [16, 17, 200])
+def test_matches_torch_over_whole_vectors_of_keys(keys: int) -> None:
+    """Scores are exponentiated 16 keys at a time with a tail; scaled-up queries spread the scores over
+    the polynomial's range, and the keys masked for the earlier queries (-inf) must give exactly zero."""
+    gen = torch.Generator().manual_seed(keys)
+    q = torch.randn(16, 3, 64, generator=gen) * 4
+    k, v = torch.randn(1, keys, 64, generator=gen), torch.randn(1, keys, 32, generator=gen)
+    k_pos, start = torch.arange(keys), keys - 3
+    native = ops.few_query_attention(q, k, v, start, k_pos, None, None)
+    assert native is not None
+    torch.testing.assert_close(
+        native, torch_attention(q, k, v, start, k_pos, None, None), rtol=1e-5, atol=1e-5
+    )
