@@ -49,7 +49,8 @@ def test_completion_streams_and_calls_parse(checkpoint: Path, factory) -> None:
     assert 0 < completion.usage.completion_tokens <= 48
     turn = parse(completion.text, tools, fmt="xml", truncated=completion.finish_reason == "length")
     names = {t.name for t in tools}
-    assert all(call.name in names for call in turn.calls)  # the grammar admits declared tools only
+    # The grammar admits declared tools only; a call cut off by max_new_tokens before its name has none.
+    assert all(call.name in names for call in turn.calls if call.name or completion.finish_reason == "stop")
     if completion.finish_reason == "stop":
         assert all(call.ok for call in turn.calls), [c.errors for c in turn.calls]
 

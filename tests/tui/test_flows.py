@@ -7,11 +7,14 @@ from pathlib import Path
 from textual.widgets import Markdown
 
 from mimo_agent.agent import events as ev
+from mimo_agent.agent.permissions import Decision
 from mimo_agent.agent.sessions import SessionWriter, load_session
-from mimo_agent.tui.messages import AgentEvent
+from mimo_agent.tui.bridge import PermissionRequest
+from mimo_agent.tui.messages import AgentEvent, PermissionAsked
 from mimo_agent.tui.widgets.assistant import AssistantReply
 from mimo_agent.tui.widgets.notes import UserMessage
 from mimo_agent.tui.widgets.permission import PermissionPrompt
+from mimo_agent.tui.widgets.prompt_input import PromptInput
 from mimo_agent.tui.widgets.tool_card import ToolCard
 from tests.agent.replay_repo import FIXING_OUTPUTS, call
 from tests.tui.harness import SIZE, chat_app, idle, notes, ready, send, wait_for
@@ -81,6 +84,31 @@ async def test_allow_for_session_is_remembered(tmp_path: Path) -> None:
         screen = await idle(pilot)
         assert [c.state for c in screen.query(ToolCard)] == ["done", "done"]  # the second edit did not ask
         assert (tmp_path / "repo" / "calc.py").read_text() == "def add(a, b):\n    return b + a\n"
+
+
+async def test_the_next_question_takes_the_keys_at_once(tmp_path: Path) -> None:
+    """Regression (tmux smoke run): when the agent asked its next question while the answered one was
+    still being removed, the message box took the focus back, so "a" for allow was typed into it."""
+    app = chat_app(tmp_path, [EDIT, FINISH], mode="ask")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await ready(pilot)
+        await send(pilot, "fix add")
+        await wait_for(pilot, lambda: screen.query(PermissionPrompt))
+        first = screen.query_one(PermissionPrompt)
+        # The race, made deterministic: the next question is on screen before the answer is handled.
+        await screen.on_permission_asked(
+            PermissionAsked(PermissionRequest("bash", {"command": "ls"}, "ask mode"))
+        )
+        await pilot.pause()
+        first.request.answer(Decision(True, "allowed once"))
+        await screen.on_permission_prompt_answered(
+            PermissionPrompt.Answered(first, Decision(True, "allowed once"))
+        )
+        await pilot.pause()
+        focused = app.focused
+        assert focused is not None and any(isinstance(a, PermissionPrompt) for a in focused.ancestors)
+        await pilot.press("a")
+        assert screen.query_one(PromptInput).text == ""
 
 
 async def test_denying_with_a_reason_tells_the_model(tmp_path: Path) -> None:

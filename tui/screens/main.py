@@ -258,7 +258,15 @@ class MainScreen(Screen[None]):
 
     async def on_permission_prompt_answered(self, message: PermissionPrompt.Answered) -> None:
         await message.prompt.remove()
-        self.query_one(PromptInput).focus()
+        # The agent may have asked the next question while this one was being removed: the keys
+        # belong to it then, not to the message box (else "a" for allow lands in the input).
+        pending = [
+            prompt for prompt in self.conversation.query(PermissionPrompt) if prompt is not message.prompt
+        ]
+        if pending:
+            pending[-1].take_focus()
+        else:
+            self.query_one(PromptInput).focus()
 
     # -- slash commands ----------------------------------------------------------------------------------
     async def run_command(self, command: SlashCommand) -> None:

@@ -37,8 +37,13 @@ class PermissionPrompt(Vertical):
     def compose(self) -> ComposeResult:
         what = headline(self.request.arguments)
         yield Static(
-            Text.assemble(("Allow ", "bold"), (self.request.name, "bold"), (f" {what}" if what else "", ""), "?\n",
-                          (self.request.reason, "dim")),
+            Text.assemble(
+                ("Allow ", "bold"),
+                (self.request.name, "bold"),
+                (f" {what}" if what else "", ""),
+                "?\n",
+                (self.request.reason, "dim"),
+            ),
             classes="permission-question",
         )
         yield OptionList(
@@ -51,7 +56,12 @@ class PermissionPrompt(Vertical):
 
     def on_mount(self) -> None:
         self.query_one(Input).display = False
-        self.query_one(OptionList).focus()
+        self.take_focus()
+
+    def take_focus(self) -> None:
+        """Keyboard focus on the choices (or on the reason, once deny asked for one)."""
+        reason = self.query_one(Input)
+        (reason if reason.display else self.query_one(OptionList)).focus()
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
