@@ -13,6 +13,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -85,6 +86,20 @@ def run_args(suite: dict, output: Path, replay: Path, *extra: str) -> list[str]:
 
 def lines(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def started_run(argv: list[str], started: Path, timeout: float, **popen: Any) -> subprocess.Popen:
+    """`mimo-agent eval swe-bench ARGV` as a child process, returned once its agent touched `started`
+    (or it exited, or `timeout` seconds passed)."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mimo_agent.cli.main", "eval", "swe-bench", *argv],
+        cwd=Path(__file__).parents[2],
+        **popen,
+    )
+    deadline = time.monotonic() + timeout
+    while not started.exists() and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.05)
+    return proc
 
 
 def test_replayed_fix_is_predicted_then_graded_resolved(
@@ -234,15 +249,7 @@ def test_sigkilled_run_resumes_without_redoing_finished_instances(
         tmp_path / "replays", {"demo__calc-1": FIXING, "demo__calc-2": [waiting, call("finish", summary="x")]}
     )
     argv = run_args(suite, tmp_path / "out", replay, "--workers", "1")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "mimo_agent.cli.main", "eval", "swe-bench", *argv],
-        cwd=Path(__file__).parents[2],
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    deadline = time.monotonic() + 120
-    while not started.exists() and time.monotonic() < deadline and proc.poll() is None:
-        time.sleep(0.05)
+    proc = started_run(argv, started, 120, stderr=subprocess.DEVNULL, start_new_session=True)
     assert started.exists(), "the second instance's agent never started"
     os.killpg(proc.pid, signal.SIGKILL)  # no chance to clean up: as a crash or an OOM kill
     proc.wait()
@@ -364,15 +371,7 @@ def test_interrupt_stops_the_agent_and_records_nothing(suite: dict, tmp_path: Pa
     outputs = [call("bash", command=f"touch {started} && sleep 3"), call("bash", command="echo next")]
     replay = write_replay(tmp_path / "r.jsonl", [*outputs, call("finish", summary="done")])
     argv = run_args(suite, tmp_path / "out", replay, "--instances", "demo__calc-1")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "mimo_agent.cli.main", "eval", "swe-bench", *argv],
-        cwd=Path(__file__).parents[2],
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    deadline = time.monotonic() + 60
-    while not started.exists() and time.monotonic() < deadline and proc.poll() is None:
-        time.sleep(0.05)
+    proc = started_run(argv, started, 60, stderr=subprocess.PIPE, text=True)
     assert started.exists()
     proc.send_signal(signal.SIGINT)
     assert proc.wait(timeout=30) == 130
