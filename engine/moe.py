@@ -93,7 +93,7 @@ class Experts(nn.Module):
                 out[token : token + 1] += (self._expert_mlp(expert, x[token : token + 1]) * scale).to(x.dtype)
                 continue
             rows = torch.tensor([token for token, _ in pairs], device=x.device)  # (n,)
-            scales = torch.tensor([scale for _, scale in pairs], device=x.device)  # (n,) fp32
+            scales = torch.tensor([scale for _, scale in pairs], dtype=torch.float32, device=x.device)  # (n,)
             out.index_add_(0, rows, (self._expert_mlp(expert, x[rows]) * scales[:, None]).to(x.dtype))
         return out
 

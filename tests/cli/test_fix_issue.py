@@ -173,24 +173,7 @@ def test_an_unexpected_failure_is_exit_2_with_a_result_and_an_error_trajectory(
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
     repo = make_buggy_repo(tmp_path / "repo")
     replay = write_replay(tmp_path / "r.jsonl", FIXING_OUTPUTS)
-    code = main(
-        [
-            "fix-issue",
-            "--repo",
-            str(repo),
-            "--issue",
-            "x",
-            "--backend",
-            "replay",
-            "--replay",
-            str(replay),
-            "--permission-mode",
-            "yolo",
-            "--trajectory",
-            str(tmp_path / "t.json"),
-            "--json",
-        ]
-    )
+    code = main(["fix-issue", *replayed(repo, replay, "--trajectory", str(tmp_path / "t.json"), "--json")])
     out, err = capsys.readouterr()
     assert code == 2
     result = json.loads(out.splitlines()[-1])
