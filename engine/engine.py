@@ -26,7 +26,7 @@ from mimo_agent.engine.mtp_draft import MTPDrafter
 from mimo_agent.engine.sampling import Sampler, SamplingParams, StopMatcher
 from mimo_agent.engine.speculative import DraftPolicy, SpeculationStats, speculative_decode
 from mimo_agent.engine.tokenizer import EngineTokenizer
-from mimo_agent.engine.weight_layout import decode_layout
+from mimo_agent.engine.weight_layout import decode_layout, store_weights
 from mimo_agent.engine.weights import load_checkpoint
 
 DEFAULT_PREFILL_CHUNK = 512
@@ -75,8 +75,11 @@ class Engine:
         max_seq_len: int | None = None,
         prefill_chunk: int = DEFAULT_PREFILL_CHUNK,
         mtp: MTPHeads | None = None,
+        weight_dtype: torch.dtype | None = None,
     ) -> None:
-        """`mtp`: the checkpoint's MTP heads, which enable speculative decoding (`generate(mtp_steps=…)`)."""
+        """`mtp`: the checkpoint's MTP heads, which enable speculative decoding (`generate(mtp_steps=…)`).
+        `weight_dtype`: keep the matrix weights in this dtype (see `weight_layout.store_weights`);
+        None keeps the load dtype."""
         if prefill_chunk < 1:
             raise EngineError(f"prefill_chunk={prefill_chunk}: expected a positive number of tokens")
         limit = model.config.max_position_embeddings
@@ -86,13 +89,14 @@ class Engine:
                 f"max_seq_len={max_seq_len}: expected 1..{limit} (the model's max_position_embeddings)"
             )
         self.model = model.eval()
-        decode_layout(model)
-        if mtp is not None:
-            decode_layout(mtp)
+        for module in (model, mtp) if mtp is not None else (model,):
+            if weight_dtype is not None:
+                store_weights(module, weight_dtype)
+            decode_layout(module)
         self.config: ModelConfig = model.config
         self.tokenizer = tokenizer
         self.prefill_chunk = prefill_chunk
-        weight = model.lm_head.weight
+        weight = model.model.embed_tokens.weight  # activations' dtype, whatever the matrices are stored in
         self.device = weight.device
         self.mtp = mtp
         # Ring slack for rejected drafts: a verify writes k + 1 positions and may keep only one.
@@ -110,18 +114,20 @@ class Engine:
         max_seq_len: int | None = None,
         prefill_chunk: int = DEFAULT_PREFILL_CHUNK,
         keep_fp8: bool = False,
+        weight_dtype: torch.dtype | None = None,
     ) -> Engine:
         """Model from config.json + safetensors; tokenizer too when the directory ships one.
 
         `keep_fp8`: an FP8 checkpoint's weights stay FP8 in memory and are dequantised per layer (per
-        chosen expert) at each forward: less memory, more compute; no effect on other checkpoints."""
+        chosen expert) at each forward: less memory, more compute; no effect on other checkpoints.
+        `weight_dtype`: as in `__init__`."""
         path = Path(path)
         if not path.is_dir():
             raise EngineError(f"{path}: not a checkpoint directory")
         model, mtp = load_checkpoint(path, dtype=dtype, device=device, keep_fp8=keep_fp8)
         has_tokenizer = any((path / name).is_file() for name in TOKENIZER_FILES)
         tokenizer = EngineTokenizer.from_pretrained(path) if has_tokenizer else None
-        return cls(model, tokenizer, max_seq_len, prefill_chunk, mtp)
+        return cls(model, tokenizer, max_seq_len, prefill_chunk, mtp, weight_dtype)
 
     def stop_ids(self, params: SamplingParams) -> set[int]:
         ids = set(params.stop_token_ids) | set(self.config.eos_token_ids)

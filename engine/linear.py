@@ -15,9 +15,12 @@ from mimo_agent.engine.native.ops import few_rows_linear
 
 
 def linear(x: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
-    """x (…, K) · weightᵀ (N, K) → (…, N), without bias."""
+    """x (…, K) · weightᵀ (N, K) → (…, N), without bias. A weight stored in another dtype than x
+    (see `weight_layout.store_weights`) is computed in x's."""
     out = few_rows_linear(x, weight)
-    return F.linear(x, weight) if out is None else out
+    if out is not None:
+        return out
+    return F.linear(x, weight if weight.dtype == x.dtype else weight.to(x.dtype))
 
 
 class Linear(nn.Linear):

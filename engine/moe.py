@@ -15,6 +15,7 @@ from torch import nn
 from mimo_agent.engine.config import ModelConfig
 from mimo_agent.engine.fp8_linear import Fp8Linear
 from mimo_agent.engine.linear import linear
+from mimo_agent.engine.native.ops import moe_few
 
 FEW_PAIRS = 32  # up to this many (token, expert) pairs, `Experts._few` groups them in Python
 
@@ -116,5 +117,13 @@ class MoE(nn.Module):
         self.experts = Experts(config)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        weights, chosen = self.gate(x)
-        return self.experts(x, weights, chosen)
+        """x (T, D) → (T, D). A decode step or verify is one native call (router and experts)."""
+        gate, experts = self.gate, self.experts
+        native = moe_few(
+            x, gate.weight, gate.e_score_correction_bias, gate.top_k, gate.normalise, gate.scale,
+            experts.gate_up_proj, experts.down_proj,
+        )  # fmt: skip
+        if native is not None:
+            return native
+        weights, chosen = gate(x)
+        return experts(x, weights, chosen)

@@ -37,7 +37,7 @@ class MTPDrafter:
         assert 1 <= layers <= len(heads) and rollback >= layers, (layers, len(heads), rollback)
         self.heads, self.embed, self.lm_head, self.chunk = heads, embed, lm_head, chunk
         self.rollback = rollback
-        weight = lm_head.weight
+        weight = embed.weight  # activations' dtype (matrix weights may be stored narrower)
         spec = heads.config.sliding
         self.rings = [RingKV(spec, rollback, weight.dtype, weight.device) for _ in range(layers)]
         self.done = [0] * layers

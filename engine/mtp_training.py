@@ -60,7 +60,7 @@ def mtp_loss(
 def target_hidden(target: MiMoForCausalLM, ids: Sequence[int], chunk: int = 512) -> torch.Tensor:
     """(T, D) hiddens before the final norm, as a plain tensor the heads' graph may use."""
     device = target.lm_head.weight.device
-    cache = KVCache(target.config, len(ids), target.lm_head.weight.dtype, device)
+    cache = KVCache(target.config, len(ids), target.model.embed_tokens.weight.dtype, device)
     parts = [
         target(torch.tensor(ids[i : i + chunk], device=device), cache).hidden
         for i in range(0, len(ids), chunk)
@@ -71,7 +71,7 @@ def target_hidden(target: MiMoForCausalLM, ids: Sequence[int], chunk: int = 512)
 def greedy_continuation(target: MiMoForCausalLM, prompt: Sequence[int], new_tokens: int) -> list[int]:
     """The prompt followed by the target's own greedy continuation."""
     device = target.lm_head.weight.device
-    cache = KVCache(target.config, len(prompt) + new_tokens, target.lm_head.weight.dtype, device)
+    cache = KVCache(target.config, len(prompt) + new_tokens, target.model.embed_tokens.weight.dtype, device)
     ids = list(prompt)
     out = target(torch.tensor(ids, device=device), cache)
     for _ in range(new_tokens):

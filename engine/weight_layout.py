@@ -1,4 +1,4 @@
-"""Weight memory layout for fast single-token matmuls on CPU.
+"""Weight memory layout and storage dtype for fast single-token matmuls on CPU.
 
 Decoding multiplies one token (or an MTP verify's few) by every weight, so it streams weights from
 memory. The native kernel (`linear.py`) reads row-major float32 weights. Without it, MKL's x·Wᵀ
@@ -15,9 +15,30 @@ import torch
 from torch import nn
 
 from mimo_agent.engine.attention import Attention
+from mimo_agent.engine.moe import Experts
 from mimo_agent.engine.native import library
 
 WIDE = 2  # out_features / in_features from which column-major wins for MKL
+NATIVE_WEIGHT_DTYPES = (torch.float32, torch.bfloat16)  # what the native few-row kernel streams
+
+
+def store_weights(module: nn.Module, dtype: torch.dtype) -> int:
+    """Keep every matrix a decode step streams (linear layers, expert stacks) in `dtype`; returns how
+    many changed. bfloat16 halves the bytes per token while activations, norms, the router and the KV
+    cache keep their dtype: the native kernel widens each weight exactly and multiplies in float32
+    (a bfloat16 checkpoint then computes what it would upcast to float32, from half the memory).
+    Embedding rows, and a head tied to them, keep theirs: a token reads one row of them."""
+    shared = {id(m.weight) for m in module.modules() if isinstance(m, nn.Embedding)}
+    weights = [m.weight for m in module.modules() if isinstance(m, nn.Linear)]
+    weights += [p for m in module.modules() if isinstance(m, Experts) for p in m.parameters(recurse=False)]
+    changed = 0
+    for weight in weights:
+        if id(weight) in shared or not weight.is_floating_point() or weight.dtype == dtype:
+            continue
+        with torch.no_grad():
+            weight.data = weight.data.to(dtype)
+        changed += 1
+    return changed
 
 
 def decode_layout(module: nn.Module) -> int:
@@ -37,7 +58,9 @@ def decode_layout(module: nn.Module) -> int:
         ):
             continue
         out_features, in_features = weight.shape
-        column_major = out_features >= WIDE * in_features and not (native and weight.dtype == torch.float32)
+        column_major = out_features >= WIDE * in_features and not (
+            native and weight.dtype in NATIVE_WEIGHT_DTYPES
+        )
         target = (1, out_features) if column_major else (in_features, 1)
         if weight.stride() != target:
             with torch.no_grad():

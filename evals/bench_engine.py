@@ -1,7 +1,9 @@
 """Engine benchmark on a ~100M-parameter "mini MiMo" (prints JSON; not a test).
 
 Same random weights in this engine and in transformers' MiMoV2FlashForCausalLM (eager attention, eager
-experts), greedy, CPU float32, one torch thread. Decode speed is tokens per CPU second of this process
+experts), greedy, CPU float32, one torch thread; then the same with every matrix rounded to bfloat16 on
+both sides (a bfloat16 checkpoint), which the engine keeps in bfloat16 (`weight_dtype`) while
+transformers computes it in float32. Decode speed is tokens per CPU second of this process
 (`time.process_time`), so a shared, oversubscribed machine does not skew the comparison; prefill
 speed is measured the same way. Reports: decode speed of both at a short and a long context (greedy
 outputs must match), prefill speed with the peak memory rise per prompt length and chunk (it should
@@ -127,6 +129,22 @@ def build_models(seed: int) -> tuple[MiMoV2FlashForCausalLM, MiMoForCausalLM]:
     return reference, model.eval()
 
 
+def round_to_bfloat16(module: torch.nn.Module) -> None:
+    """Every matrix to its nearest bfloat16 value, kept float32 (what a bfloat16 checkpoint loads as)."""
+    with torch.no_grad():
+        for parameter in module.parameters():
+            if parameter.dim() >= 2:
+                parameter.copy_(parameter.bfloat16().float())
+
+
+def bfloat16_checkpoint(reference: MiMoV2FlashForCausalLM) -> MiMoForCausalLM:
+    """Round the reference's matrices to bfloat16 in place; an engine model holding the same values."""
+    round_to_bfloat16(reference)
+    model = MiMoForCausalLM(ModelConfig.from_dict(reference.config.to_dict(), source="mini_config()"))
+    model.load_state_dict(reference.state_dict(), strict=True)
+    return model.eval()
+
+
 class _ArrivalClock:
     """A `generate` streamer that only notes when ids arrive: first the prompt, then each new token."""
 
@@ -167,10 +185,16 @@ def reference_decode(
 
 
 def engine_decode(
-    model: MiMoForCausalLM, prompt: list[int], tokens: int, chunk: int
+    model: MiMoForCausalLM,
+    prompt: list[int],
+    tokens: int,
+    chunk: int,
+    weight_dtype: torch.dtype | None = None,
 ) -> tuple[list[int], float]:
     """Same measure as `reference_decode`, on the engine's stream of deltas."""
-    engine = Engine(model, max_seq_len=len(prompt) + tokens + 1, prefill_chunk=chunk)
+    engine = Engine(
+        model, max_seq_len=len(prompt) + tokens + 1, prefill_chunk=chunk, weight_dtype=weight_dtype
+    )
     times: list[float] = []
     for item in engine.generate(prompt, SamplingParams(max_new_tokens=tokens)):
         times.append(time.process_time())
@@ -186,13 +210,14 @@ def decode_compare(
     tokens: int,
     chunk: int,
     repeats: int,
+    weight_dtype: torch.dtype | None = None,
 ) -> dict[str, Any]:
     """Both sides `repeats` times, taken in turn (a burst of load on the shared machine hits both
     alike); each keeps its fastest run."""
     prompt = torch.randint(0, model.config.vocab_size, (context,), generator=torch.Generator().manual_seed(2))
     engine_tps = reference_tps = 0.0
     for _ in range(repeats):
-        engine_ids, tps = engine_decode(model, prompt.tolist(), tokens, chunk)
+        engine_ids, tps = engine_decode(model, prompt.tolist(), tokens, chunk, weight_dtype)
         engine_tps = max(engine_tps, tps)
         reference_ids, tps = reference_decode(reference, prompt.tolist(), tokens, chunk)
         reference_tps = max(reference_tps, tps)
@@ -222,12 +247,14 @@ def stream_bandwidth(megabytes: int = 256, repeats: int = 5) -> float:
     return matrix.numel() * 4 / best
 
 
-def roofline(config: ModelConfig, decode: list[dict[str, Any]]) -> dict[str, Any]:
-    """Decode speed if every active weight byte were streamed once per token at the measured bandwidth,
-    and how close each side comes (the embedding is one row per token, so it is not counted)."""
+def roofline(
+    config: ModelConfig, decode: list[dict[str, Any]], bandwidth: float, weight_bytes: int = 4
+) -> dict[str, Any]:
+    """Decode speed if every active weight byte (`weight_bytes` each) were streamed once per token at
+    the measured bandwidth, and how close each side comes (the embedding is one row per token, so it
+    is not counted; the lm_head is)."""
     _, active = config.parameter_counts()
-    active_bytes = (active - config.vocab_size * config.hidden_size) * 4  # float32; the lm_head stays in
-    bandwidth = stream_bandwidth()
+    active_bytes = (active - config.vocab_size * config.hidden_size) * weight_bytes
     limit = bandwidth / active_bytes
     fastest = max(decode, key=lambda d: d["engine_tokens_per_cpu_second"])
     return {
@@ -356,14 +383,33 @@ def main(argv: list[str] | None = None) -> None:
         decode_compare(reference, model, n, args.decode_tokens, args.chunk, args.repeats)
         for n in args.decode_contexts
     ]
-    del reference
+    # The same comparison on a bfloat16 checkpoint (as models ship): every matrix rounded to bfloat16
+    # on both sides; transformers runs it in float32 (its fast CPU path: its bfloat16 matmuls stream
+    # ~10x slower), the engine keeps the matrices bfloat16 and multiplies in float32.
+    bf16_model = bfloat16_checkpoint(reference)
+    decode_bf16 = [
+        decode_compare(
+            reference,
+            bf16_model,
+            n,
+            args.decode_tokens,
+            args.chunk,
+            args.repeats,
+            weight_dtype=torch.bfloat16,
+        )
+        for n in args.decode_contexts
+    ]
+    del reference, bf16_model
+    bandwidth = stream_bandwidth()
     real = ModelConfig.from_dict(MIMO_V2_FLASH_CONFIG, source="MIMO_V2_FLASH_CONFIG")
     report = {
         "torch_threads": args.threads,
         "clock": "process_time (CPU seconds of this single-threaded process)",
         "mini_model": {**layout(model.config), **kv_report(model.config, 2)},
         "decode": decode,
-        "decode_roofline": roofline(model.config, decode),
+        "decode_roofline": roofline(model.config, decode, bandwidth),
+        "decode_bfloat16_weights": decode_bf16,
+        "decode_bfloat16_weights_roofline": roofline(model.config, decode_bf16, bandwidth, weight_bytes=2),
         "prefill": prefill,
         "kv_allocated_vs_theory": [allocated_vs_theory(model.config, n) for n in (32 * 1024, 256 * 1024)],
         "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),

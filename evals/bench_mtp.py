@@ -10,7 +10,9 @@ Greedy decoding runs without and with MTP (k = 1..3): tokens per CPU second (`ti
 bench_engine, so a shared machine skews both sides alike), whether the output is identical, the
 accepted length (tokens committed per verify step) with its histogram, and the draft/verify split
 (wall seconds), and the verify steps skipped by the adaptive draft length (`plain_steps`; `--fixed-k`
-always drafts k). One torch thread, float32.
+always drafts k). One torch thread, float32 arithmetic; `--weight-dtype bfloat16` rounds every matrix
+of the target and the heads to bfloat16 first (a bfloat16 checkpoint, as models ship) and keeps them
+bfloat16 in memory (the engine's `weight_dtype`), in both the plain and the speculative runs.
 
     .venv/bin/python -m mimo_agent.evals.bench_mtp --distill-steps 150 --new-tokens 96
 """
@@ -29,7 +31,7 @@ from mimo_agent.engine.model import MiMoForCausalLM
 from mimo_agent.engine.mtp import MTPHeads
 from mimo_agent.engine.mtp_training import distill_samples, self_distill
 from mimo_agent.engine.sampling import SamplingParams
-from mimo_agent.evals.bench_engine import build_models
+from mimo_agent.evals.bench_engine import build_models, round_to_bfloat16
 
 
 def random_prompt(model: MiMoForCausalLM, length: int, seed: int) -> list[int]:
@@ -61,11 +63,17 @@ def distilled_heads(
 
 
 def decode(
-    model: MiMoForCausalLM, heads: MTPHeads, prompt: list[int], tokens: int, steps: int, adaptive: bool
+    model: MiMoForCausalLM,
+    heads: MTPHeads,
+    prompt: list[int],
+    tokens: int,
+    steps: int,
+    adaptive: bool,
+    weight_dtype: torch.dtype | None,
 ) -> tuple[GenerationResult, float]:
     """(result, decode tokens per CPU second after the first token, which comes from the prefill).
     A cold engine per run, so no run inherits another's caches."""
-    engine = Engine(model, max_seq_len=len(prompt) + tokens + 8, mtp=heads)
+    engine = Engine(model, max_seq_len=len(prompt) + tokens + 8, mtp=heads, weight_dtype=weight_dtype)
     times: list[float] = []
     params = SamplingParams(max_new_tokens=tokens)
     for item in engine.generate(prompt, params, mtp_steps=steps, mtp_adaptive=adaptive):
@@ -83,13 +91,14 @@ def compare(
     ks: list[int],
     adaptive: bool,
     repeats: int,
+    weight_dtype: torch.dtype | None,
 ) -> dict[str, Any]:
     """Plain decoding and each k, taken in turn `repeats` times (so a burst of load on the shared
     machine hits every variant alike); each keeps its fastest run."""
     best: dict[int, tuple[GenerationResult, float]] = {}
     for _ in range(repeats):
         for k in [0, *ks]:
-            result, tps = decode(model, heads, prompt, tokens, k, adaptive)
+            result, tps = decode(model, heads, prompt, tokens, k, adaptive, weight_dtype)
             if k not in best or tps > best[k][1]:
                 best[k] = (result, tps)
     plain, plain_tps = best[0]
@@ -133,23 +142,35 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--lr", type=float, default=5e-3)
     parser.add_argument("--fixed-k", action="store_true", help="always draft k (no adaptive draft length)")
     parser.add_argument("--repeats", type=int, default=3, help="runs per variant; the fastest counts")
+    parser.add_argument(
+        "--weight-dtype",
+        choices=["float32", "bfloat16"],
+        default="float32",
+        help="storage of the matrices (bfloat16: rounded first, then kept bfloat16; float32 arithmetic)",
+    )
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     reference, model = build_models(args.seed)
     del reference
+    weight_dtype = torch.bfloat16 if args.weight_dtype == "bfloat16" else None
+    if weight_dtype is not None:
+        round_to_bfloat16(model)  # before distilling: the heads learn this target's continuations
     seen = random_prompt(model, args.context, seed=2)  # bench_engine's decode prompt
     others = [random_prompt(model, args.context, seed=100 + i) for i in range(args.distill_other_prompts)]
     heads, distill = distilled_heads(model, [seen, *others], args)
+    if weight_dtype is not None:
+        round_to_bfloat16(heads)
     report = {
         "torch_threads": args.threads,
         "decode_clock": "process_time (CPU seconds); draft/verify seconds are wall time",
         "model": "bench_engine.mini_config() (~100M, random weights) + 3 self-distilled MTP heads",
+        "weight_dtype": args.weight_dtype,
         "adaptive_draft_length": not args.fixed_k,
         "distill": distill,
         "distilled_prompt": compare(
-            model, heads, seen, args.new_tokens, args.k, not args.fixed_k, args.repeats
+            model, heads, seen, args.new_tokens, args.k, not args.fixed_k, args.repeats, weight_dtype
         ),
         "unseen_prompt": compare(
             model,
@@ -159,6 +180,7 @@ def main(argv: list[str] | None = None) -> None:
             args.k,
             not args.fixed_k,
             args.repeats,
+            weight_dtype,
         ),
     }
     print(json.dumps(report, indent=2))

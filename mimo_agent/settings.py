@@ -46,6 +46,11 @@ class ModelSettings(_Section):
     top_p: float = Field(0.95, gt=0.0, le=1.0)
     enable_thinking: bool = False
     keep_fp8: bool = Field(False, description="keep an FP8 checkpoint's weights FP8 in memory (embedded)")
+    weight_dtype: Literal["float32", "bfloat16", "float16"] | None = Field(
+        None,
+        description="store the matrix weights in this dtype, computing in float32 (embedded); bfloat16 "
+        "halves the memory each decoded token reads",
+    )
     tool_format: Literal["xml", "json"] = "xml"
     tool_choice: Literal["auto", "required"] = Field(
         "auto", description="'required' makes the grammar demand a tool call every turn (local backends)"

@@ -95,8 +95,12 @@ def library() -> ctypes.CDLL | None:
     ptr, long, i32, f32 = ctypes.c_void_p, ctypes.c_long, ctypes.c_int, ctypes.c_float
     lib.small_m_linear.argtypes = [ptr, ptr, ptr, long, long, long, i32]
     lib.small_m_linear.restype = i32
+    lib.small_m_linear_bf16.argtypes = lib.small_m_linear.argtypes
+    lib.small_m_linear_bf16.restype = i32
     lib.few_query_attention.argtypes = [ptr, ptr, long, ptr, long, ptr, ptr, *[long] * 8, ptr, f32, i32]
     lib.few_query_attention.restype = i32
+    lib.moe_few.argtypes = [ptr, long, long, ptr, ptr, long, long, i32, f32, ptr, ptr, i32, long, ptr, i32]
+    lib.moe_few.restype = i32
     lib.rms_norm.argtypes = [ptr, ptr, ptr, long, long, f32]
     lib.rms_norm.restype = None
     return lib

@@ -4,7 +4,8 @@
  * once for all rows, with each row's accumulators in registers. MKL's sgemm streams such shapes at a
  * third to a half of the memory bandwidth; this loop gets close to it.
  *
- * x (M, K), w (N, K) and y (M, N) are row-major float32; 1 <= M <= 8. Every (m, n) sums
+ * x (M, K) and y (M, N) are row-major float32, w (N, K) row-major float32 or bfloat16; 1 <= M <= 8.
+ * Every (m, n) sums
  * in the same order whatever M is, so one row gives bitwise the same result alone or among others
  * (speculative verification then agrees exactly with plain decoding). */
 
@@ -25,50 +26,80 @@ static inline float hsum(v16 v) {
     return (b[0] + b[2]) + (b[1] + b[3]);
 }
 
-/* One function per row count, so the M accumulators stay in registers. */
-#define ROWS(MM)                                                                          \
-    static void rows_##MM(const float *x, const float *w, float *y, long K, long N,       \
-                          int threads) {                                                  \
+/* Weights stored as bfloat16 (the top half of a float32) are widened in registers: a decode step
+ * then streams half the bytes, and every product is still float32 (a bfloat16 widens exactly). */
+typedef float f32;
+typedef unsigned short bf16;
+typedef unsigned short vh16 __attribute__((vector_size(32), aligned(2), may_alias));
+typedef unsigned int vu16 __attribute__((vector_size(64)));
+
+static inline v16 load_f32(const f32 *p) { return LOAD(p); }
+static inline v16 load_bf16(const bf16 *p) {
+    return (v16)(__builtin_convertvector(*(const vh16 *)p, vu16) << 16);
+}
+static inline float scalar_f32(const f32 *p) { return *p; }
+static inline float scalar_bf16(const bf16 *p) {
+    unsigned int bits = (unsigned int)*p << 16;
+    float f;
+    __builtin_memcpy(&f, &bits, sizeof f);
+    return f;
+}
+
+/* One function per weight type and row count, so the M accumulators stay in registers. */
+#define ROWS(T, MM)                                                                       \
+    static void rows_##T##_##MM(const float *x, const T *w, float *y, long K, long N,     \
+                                int threads) {                                            \
         _Pragma("omp parallel for schedule(static) num_threads(threads) if(threads > 1)") \
         for (long n = 0; n < N; ++n) {                                                    \
-            const float *row = w + n * K;                                                 \
+            const T *row = w + n * K;                                                     \
             v16 acc[MM];                                                                  \
             for (int m = 0; m < MM; ++m) acc[m] = (v16){0};                               \
             long k = 0;                                                                   \
             for (; k + 16 <= K; k += 16) {                                                \
-                v16 r = LOAD(row + k);                                                    \
+                v16 r = load_##T(row + k);                                                \
                 for (int m = 0; m < MM; ++m) acc[m] += r * LOAD(x + m * K + k);           \
             }                                                                             \
-            for (int m = 0; m < MM; ++m) {                                                \
-                float s = hsum(acc[m]);                                                   \
-                for (long i = k; i < K; ++i) s += row[i] * x[m * K + i];                  \
-                y[m * N + n] = s;                                                         \
+            if (k < K) { /* the tail as one zero-padded vector: the same operations per row */ \
+                v16 r = (v16){0}, xs;                                                     \
+                for (long i = k; i < K; ++i) r[i - k] = scalar_##T(row + i);              \
+                for (int m = 0; m < MM; ++m) {                                            \
+                    xs = (v16){0};                                                        \
+                    for (long i = k; i < K; ++i) xs[i - k] = x[m * K + i];                \
+                    acc[m] += r * xs;                                                     \
+                }                                                                         \
             }                                                                             \
+            for (int m = 0; m < MM; ++m) y[m * N + n] = hsum(acc[m]);                     \
         }                                                                                 \
     }
 
-ROWS(1)
-ROWS(2)
-ROWS(3)
-ROWS(4)
-ROWS(5)
-ROWS(6)
-ROWS(7)
-ROWS(8)
+#define ALL_ROWS(T)                                                                       \
+    ROWS(T, 1) ROWS(T, 2) ROWS(T, 3) ROWS(T, 4) ROWS(T, 5) ROWS(T, 6) ROWS(T, 7) ROWS(T, 8) \
+    static int linear_##T(const float *x, const T *w, float *y, long M, long K, long N,   \
+                          int threads) {                                                  \
+        switch (M) {                                                                      \
+        case 1: rows_##T##_1(x, w, y, K, N, threads); return 0;                           \
+        case 2: rows_##T##_2(x, w, y, K, N, threads); return 0;                           \
+        case 3: rows_##T##_3(x, w, y, K, N, threads); return 0;                           \
+        case 4: rows_##T##_4(x, w, y, K, N, threads); return 0;                           \
+        case 5: rows_##T##_5(x, w, y, K, N, threads); return 0;                           \
+        case 6: rows_##T##_6(x, w, y, K, N, threads); return 0;                           \
+        case 7: rows_##T##_7(x, w, y, K, N, threads); return 0;                           \
+        case 8: rows_##T##_8(x, w, y, K, N, threads); return 0;                           \
+        default: return -1;                                                               \
+        }                                                                                 \
+    }
+
+ALL_ROWS(f32)
+ALL_ROWS(bf16)
 
 /* Returns 0, or -1 when M is out of range (the caller then uses torch). */
 int small_m_linear(const float *x, const float *w, float *y, long M, long K, long N, int threads) {
-    switch (M) {
-    case 1: rows_1(x, w, y, K, N, threads); return 0;
-    case 2: rows_2(x, w, y, K, N, threads); return 0;
-    case 3: rows_3(x, w, y, K, N, threads); return 0;
-    case 4: rows_4(x, w, y, K, N, threads); return 0;
-    case 5: rows_5(x, w, y, K, N, threads); return 0;
-    case 6: rows_6(x, w, y, K, N, threads); return 0;
-    case 7: rows_7(x, w, y, K, N, threads); return 0;
-    case 8: rows_8(x, w, y, K, N, threads); return 0;
-    default: return -1;
-    }
+    return linear_f32(x, w, y, M, K, N, threads);
+}
+
+/* The same with w (N, K) in bfloat16. */
+int small_m_linear_bf16(const float *x, const bf16 *w, float *y, long M, long K, long N, int threads) {
+    return linear_bf16(x, w, y, M, K, N, threads);
 }
 
 /* Attention for a few queries (a decode step, an MTP verify) over cached keys in any slot order.
@@ -234,4 +265,79 @@ void rms_norm(const float *x, const float *weight, float *out, long M, long D, f
         float inv = 1.0f / sqrtf(ss / (float)D + eps);
         for (long d = 0; d < D; ++d) out[m * D + d] = (row[d] * inv) * weight[d];
     }
+}
+
+/* Mixture of experts for a few rows (a decode step, an MTP verify) in one call: the router (fp32
+ * logits, sigmoid, the correction bias only for choosing, top-k, optional renormalisation, scale),
+ * then each chosen expert once over the rows that chose it, in expert order, adding
+ * scale · down(silu(gate x) · up x) into out. Every row's result depends only on that row (the
+ * matmuls are row-independent, and a row's experts are summed in id order whoever shares them), so a
+ * verify gives bitwise what plain decoding gives.
+ *
+ * x (M, D) fp32; router (E, D) fp32; bias (E); gate_up (E, 2I, D) and down (E, D, I) row-major, fp32
+ * or (narrow != 0) bfloat16; out (M, D) fp32, overwritten. Returns -1 for M or top_k out of range. */
+#define MAX_TOP_K 16
+
+static void expert_linear(const float *x, const void *w, int narrow, float *y, long M, long K, long N,
+                          int threads) {
+    int t = N * K >= (1L << 18) ? threads : 1;
+    if (narrow)
+        linear_bf16(x, (const bf16 *)w, y, M, K, N, t);
+    else
+        linear_f32(x, (const f32 *)w, y, M, K, N, t);
+}
+
+int moe_few(const float *x, long M, long D, const float *router, const float *bias, long E, long top_k,
+            int normalise, float scale, const void *gate_up, const void *down, int narrow, long I,
+            float *out, int threads) {
+    if (M < 1 || M > 8 || top_k < 1 || top_k > MAX_TOP_K || top_k > E) return -1;
+    long width = narrow ? 2 : 4;
+    float *logits = malloc(sizeof(float) * (size_t)(M * E + 8 * D + 8 * 2 * I + 8 * I + 8 * D));
+    if (!logits) return -1;
+    float *xs = logits + M * E, *gu = xs + 8 * D, *h = gu + 8 * 2 * I, *y = h + 8 * I;
+    long chosen[8][MAX_TOP_K];
+    float weight[8][MAX_TOP_K];
+    linear_f32(x, router, logits, M, D, E, 1);
+    for (long m = 0; m < M; ++m) {
+        float *s = logits + m * E;
+        for (long e = 0; e < E; ++e) s[e] = 1.0f / (1.0f + expf(-s[e]));
+        float total = 0.0f;
+        for (long j = 0; j < top_k; ++j) { /* the j-th largest biased score; ties: the lower id */
+            long best = -1;
+            float top = -INFINITY;
+            for (long e = 0; e < E; ++e) {
+                int taken = 0;
+                for (long i = 0; i < j; ++i) taken |= chosen[m][i] == e;
+                if (!taken && (best < 0 || s[e] + bias[e] > top)) best = e, top = s[e] + bias[e];
+            }
+            chosen[m][j] = best;
+            weight[m][j] = s[best];
+            total += s[best];
+        }
+        for (long j = 0; j < top_k; ++j)
+            weight[m][j] = (normalise ? weight[m][j] / (total + 1e-20f) : weight[m][j]) * scale;
+    }
+    for (long i = 0; i < M * D; ++i) out[i] = 0.0f;
+    for (long e = 0; e < E; ++e) { /* experts in id order, each once over the rows that chose it */
+        long rows[8];
+        float w[8];
+        long n = 0;
+        for (long m = 0; m < M; ++m)
+            for (long j = 0; j < top_k; ++j)
+                if (chosen[m][j] == e) rows[n] = m, w[n++] = weight[m][j];
+        if (!n) continue;
+        for (long r = 0; r < n; ++r)
+            for (long d = 0; d < D; ++d) xs[r * D + d] = x[rows[r] * D + d];
+        expert_linear(xs, (const char *)gate_up + e * 2 * I * D * width, narrow, gu, n, D, 2 * I, threads);
+        for (long r = 0; r < n; ++r)
+            for (long i = 0; i < I; ++i) {
+                float g = gu[r * 2 * I + i];
+                h[r * I + i] = g / (1.0f + expf(-g)) * gu[r * 2 * I + I + i];
+            }
+        expert_linear(h, (const char *)down + e * D * I * width, narrow, y, n, I, D, threads);
+        for (long r = 0; r < n; ++r)
+            for (long d = 0; d < D; ++d) out[rows[r] * D + d] += y[r * D + d] * w[r];
+    }
+    free(logits);
+    return 0;
 }

@@ -16,9 +16,14 @@ THREADED_FROM = 1 << 18  # work (weight elements, or query·key·dim products) f
 
 
 def few_rows_linear(x: torch.Tensor, weight: torch.Tensor) -> torch.Tensor | None:
-    """x (…, K) · weightᵀ (N, K) → (…, N) for at most MAX_ROWS rows of x."""
+    """x (…, K) · weightᵀ (N, K) → (…, N) for at most MAX_ROWS rows of x; the weight float32 or
+    bfloat16 (widened exactly in the kernel: the products and sums are float32's)."""
+    bf16 = weight.dtype is torch.bfloat16
     if not (
-        _plain(x, weight)
+        _plain(x)
+        and (bf16 or weight.dtype is torch.float32)
+        and weight.is_cpu
+        and not (torch.is_grad_enabled() and weight.requires_grad)
         and weight.dim() == 2
         and weight.is_contiguous()
         and x.shape[-1] == weight.shape[1] > 0
@@ -33,7 +38,8 @@ def few_rows_linear(x: torch.Tensor, weight: torch.Tensor) -> torch.Tensor | Non
     n = weight.shape[0]
     out = x.new_empty(m, n)  # (M, N)
     threads = torch.get_num_threads() if n * k >= THREADED_FROM else 1
-    lib.small_m_linear(rows.data_ptr(), weight.data_ptr(), out.data_ptr(), m, k, n, threads)
+    kernel = lib.small_m_linear_bf16 if bf16 else lib.small_m_linear
+    kernel(rows.data_ptr(), weight.data_ptr(), out.data_ptr(), m, k, n, threads)
     return out if x.dim() == 2 else out.view(*x.shape[:-1], n)  # (…, N)
 
 
@@ -79,6 +85,51 @@ def few_query_attention(
     if failed:
         raise RuntimeError("few_query_attention: a query sees no key (or out of memory)")
     return out
+
+
+def moe_few(
+    x: torch.Tensor,
+    router: torch.Tensor,
+    bias: torch.Tensor,
+    top_k: int,
+    normalise: bool,
+    scale: float,
+    gate_up: torch.Tensor,
+    down: torch.Tensor,
+) -> torch.Tensor | None:
+    """The whole MoE block (`moe.MoE`) for at most MAX_ROWS rows x (M, D): router (E, D) and bias (E,)
+    float32, expert stacks gate_up (E, 2I, D) and down (E, D, I) both float32 or both bfloat16."""
+    if not (
+        _plain(x, router, bias)
+        and x.dim() == 2
+        and 0 < x.shape[0] <= MAX_ROWS
+        and type(gate_up) is type(down)
+        and isinstance(gate_up, torch.Tensor)
+        and gate_up.dtype in (torch.float32, torch.bfloat16)
+        and down.dtype == gate_up.dtype
+        and gate_up.is_cpu
+        and down.is_cpu
+        and not (torch.is_grad_enabled() and (gate_up.requires_grad or down.requires_grad))
+        and all(t.is_contiguous() for t in (router, bias, gate_up, down))
+    ):
+        return None
+    experts, two_inter, hidden = gate_up.shape
+    if not (
+        router.shape == (experts, hidden) == (bias.shape[0], x.shape[1])
+        and down.shape == (experts, hidden, two_inter // 2)
+    ):
+        return None
+    lib = library()
+    if lib is None:
+        return None
+    rows = x.contiguous()
+    out = torch.empty_like(rows)
+    failed = lib.moe_few(
+        rows.data_ptr(), rows.shape[0], hidden, router.data_ptr(), bias.data_ptr(), experts, top_k,
+        int(normalise), scale, gate_up.data_ptr(), down.data_ptr(), int(gate_up.dtype is torch.bfloat16),
+        two_inter // 2, out.data_ptr(), torch.get_num_threads(),
+    )  # fmt: skip
+    return None if failed else out
 
 
 def rms_norm(x: torch.Tensor, weight: torch.Tensor, eps: float) -> torch.Tensor | None:

@@ -13,6 +13,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+import torch
+
 from mimo_agent.backends.base import BackendError, Completion, Message, Usage
 from mimo_agent.backends.local_grammar import grammar_options
 from mimo_agent.backends.local_prompt import PromptEncoder, split_boundary
@@ -55,7 +57,10 @@ class EmbeddedBackend:
             # The KV cache is allocated up front: no larger than the model can address.
             limit = ModelConfig.from_file(path).max_position_embeddings
             engine = Engine.from_pretrained(
-                path, max_seq_len=min(settings.context_window, limit), keep_fp8=settings.keep_fp8
+                path,
+                max_seq_len=min(settings.context_window, limit),
+                keep_fp8=settings.keep_fp8,
+                weight_dtype=None if settings.weight_dtype is None else getattr(torch, settings.weight_dtype),
             )
         except EngineError as exc:
             raise BackendError(str(exc)) from exc

@@ -8,8 +8,7 @@ import sys
 from pathlib import Path
 
 from mimo_agent.cli._common import CliError
-
-DTYPES = ("float32", "bfloat16", "float16")
+from mimo_agent.cli.engine_options import add_engine_options, engine_kwargs
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -36,8 +35,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--json", action="store_true", help='print one object at the end: {"text", "token_ids", "stats"}'
     )
-    parser.add_argument("--dtype", choices=DTYPES, default="float32", help="weight and activation dtype")
-    parser.add_argument("--device", default="cpu", help="torch device, e.g. cpu or cuda:0")
     parser.add_argument(
         "--max-seq-len", type=int, default=None, metavar="N", help="KV cache capacity in tokens"
     )
@@ -50,19 +47,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "(default: one per MTP layer, off without them; 0 disables). Greedy output is unchanged; "
         "--json shows acceptance and draft/verify time under stats.speculation",
     )
-    parser.add_argument(
-        "--keep-fp8",
-        action="store_true",
-        help="keep an FP8 checkpoint's quantised weights FP8 in memory (about a quarter of float32, half "
-        "of bfloat16) and dequantise them per layer, and per chosen expert, as they are used; slower",
+    add_engine_options(
+        parser,
+        keep_fp8_help="keep an FP8 checkpoint's quantised weights FP8 in memory (about a quarter of float32, "
+        "half of bfloat16) and dequantise them per layer, and per chosen expert, as they are used; slower",
     )
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     # Imported here so that `mimo-agent --help` and unrelated sub-commands do not pay for torch.
-    import torch
-
     from mimo_agent.engine.engine import Engine, GenerationResult
     from mimo_agent.engine.errors import EngineError
     from mimo_agent.engine.sampling import SamplingParams
@@ -74,13 +68,7 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise CliError(str(exc)) from exc
     try:
-        engine = Engine.from_pretrained(
-            args.model,
-            dtype=getattr(torch, args.dtype),
-            device=args.device,
-            max_seq_len=args.max_seq_len,
-            keep_fp8=args.keep_fp8,
-        )
+        engine = Engine.from_pretrained(args.model, max_seq_len=args.max_seq_len, **engine_kwargs(args))
         if engine.tokenizer is None:
             raise CliError(f"{args.model}: no tokenizer files, so a text prompt cannot be encoded")
         if args.chat:

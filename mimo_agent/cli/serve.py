@@ -9,8 +9,8 @@ import sys
 from pathlib import Path
 
 from mimo_agent.cli._common import CliError
+from mimo_agent.cli.engine_options import add_engine_options, engine_kwargs
 
-DTYPES = ("float32", "bfloat16", "float16")
 API_KEY_VARIABLE = "MIMO_AGENT_SERVE_API_KEY"
 
 
@@ -39,13 +39,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--max-seq-len", type=int, default=None, metavar="N", help="KV cache capacity in tokens"
     )
     parser.add_argument("--max-body-mb", type=float, default=8.0, metavar="MB", help="largest request body")
-    parser.add_argument("--dtype", choices=DTYPES, default="float32", help="weight and activation dtype")
-    parser.add_argument("--device", default="cpu", help="torch device, e.g. cpu or cuda:0")
-    parser.add_argument(
-        "--keep-fp8",
-        action="store_true",
-        help="keep an FP8 checkpoint's weights FP8 in memory (dequantised per use)",
-    )
+    add_engine_options(parser, "keep an FP8 checkpoint's weights FP8 in memory (dequantised per use)")
     parser.add_argument("--threads", type=int, default=None, metavar="N", help="torch CPU threads")
     parser.add_argument("--log-level", default="warning", choices=["debug", "info", "warning", "error"])
     parser.set_defaults(func=run)
@@ -68,13 +62,7 @@ def run(args: argparse.Namespace) -> int:
     if args.threads is not None:
         torch.set_num_threads(args.threads)
     try:
-        engine = Engine.from_pretrained(
-            args.model,
-            dtype=getattr(torch, args.dtype),
-            device=args.device,
-            max_seq_len=args.max_seq_len,
-            keep_fp8=args.keep_fp8,
-        )
+        engine = Engine.from_pretrained(args.model, max_seq_len=args.max_seq_len, **engine_kwargs(args))
         service = ChatService(engine, args.served_model_name or args.model.resolve().name)
     except EngineError as exc:
         raise CliError(str(exc)) from exc

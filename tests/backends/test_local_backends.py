@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import torch
 
 from mimo_agent.agent.outcome import OutcomeKind
 from mimo_agent.agent.runner import agent_tools
@@ -67,6 +68,13 @@ def test_embedded_backend_reuses_the_prefix_across_turns(checkpoint: Path) -> No
     history = [*MESSAGES, {"role": "assistant", "content": "ok"}, {"role": "user", "content": "go on"}]
     second = backend.complete(history, [])
     assert second.usage.reused_prefix_tokens >= first.usage.prompt_tokens - 1
+
+
+def test_embedded_backend_stores_weights_in_the_chosen_dtype(checkpoint: Path) -> None:
+    settings = _settings(checkpoint, "embedded").model_copy(update={"weight_dtype": "bfloat16"})
+    backend = EmbeddedBackend.from_settings(settings)
+    assert backend.engine.model.lm_head.weight.dtype is torch.bfloat16
+    assert backend.complete(MESSAGES, []).usage.completion_tokens > 0
 
 
 def test_bad_model_directory_is_a_backend_error(tmp_path: Path) -> None:

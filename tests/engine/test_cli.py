@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
+import torch
 
 from mimo_agent.cli import generate, model_info
 from mimo_agent.cli._common import CliError
@@ -57,6 +58,20 @@ def test_generate_keep_fp8_gives_the_same_tokens(
     dequantised = json.loads(capsys.readouterr().out)
     assert invoke([*argv, "--keep-fp8"]) == 0
     assert json.loads(capsys.readouterr().out)["token_ids"] == dequantised["token_ids"]
+
+
+def test_generate_weight_dtype_stores_the_matrices_narrower(
+    checkpoint: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["generate", "--model", str(checkpoint), "--max-new-tokens", "12", "--json", "--weight-dtype"]
+    assert invoke([*argv, "bfloat16", "def add(a, b):"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    engine = Engine.from_pretrained(checkpoint, max_seq_len=256, weight_dtype=torch.bfloat16)
+    assert engine.model.lm_head.weight.dtype == torch.bfloat16
+    ids = engine.tokenizer.encode("def add(a, b):")
+    assert out["token_ids"] == engine.complete(ids, params=SamplingParams(max_new_tokens=12)).token_ids
+    with pytest.raises(SystemExit):  # argparse names the choices
+        invoke([*argv, "int8", "x"])
 
 
 def test_generate_streams_text_in_chat_mode(checkpoint: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -40,6 +40,31 @@ def test_a_row_gives_bitwise_the_same_alone_or_among_others(threads: int) -> Non
 
 
 @needs_native
+@pytest.mark.parametrize("rows", [1, 4, 8])
+@pytest.mark.parametrize("in_features", [512, 40, 23])
+def test_bfloat16_weights_widen_exactly(rows: int, in_features: int) -> None:
+    """A bfloat16 weight gives what its float32 widening gives, bitwise, and each row the same alone."""
+    gen = torch.Generator().manual_seed(in_features)
+    x = torch.randn(rows, in_features, generator=gen)
+    w = torch.randn(300, in_features, generator=gen).bfloat16()
+    out = linear(x, w)
+    assert out.dtype == torch.float32
+    assert torch.equal(out, linear(x, w.float()))
+    torch.testing.assert_close(out, F.linear(x, w.float()), rtol=1e-5, atol=1e-4)
+    for row in range(rows):
+        assert torch.equal(linear(x[row : row + 1], w)[0], out[row])
+
+
+def test_a_narrower_weight_is_widened_for_torch(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without the kernel (or for a prefill chunk) a bfloat16 weight is computed in x's dtype."""
+    monkeypatch.setattr(ops, "library", lambda: None)
+    x, w = torch.randn(12, 64), torch.randn(32, 64).bfloat16()
+    out = linear(x, w)
+    assert out.dtype == torch.float32
+    assert torch.equal(out, F.linear(x, w.float()))
+
+
+@needs_native
 def test_the_kernel_really_runs(monkeypatch: pytest.MonkeyPatch) -> None:
     """Guards against a silent fallback: with the kernel the rounding differs from torch's."""
     calls = []

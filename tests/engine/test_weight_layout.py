@@ -1,14 +1,21 @@
-"""Decode weight layout: same names, shapes and outputs; only the strides change."""
+"""Decode weight layout (same names, shapes and outputs; only the strides change) and the matrices'
+storage dtype (bfloat16 weights computed in float32)."""
 
 from __future__ import annotations
+
+import copy
 
 import pytest
 import torch
 from torch import nn
 
 from mimo_agent.engine import native, weight_layout
+from mimo_agent.engine.engine import Engine
 from mimo_agent.engine.kv_cache import KVCache
-from mimo_agent.engine.weight_layout import decode_layout
+from mimo_agent.engine.mtp import MTPHeads
+from mimo_agent.engine.sampling import SamplingParams
+from mimo_agent.engine.weight_layout import decode_layout, store_weights
+from mimo_agent.evals.bench_engine import round_to_bfloat16
 from tests.engine.conftest import engine_twin
 from tests.engine.tiny_models import tiny_model
 
@@ -71,3 +78,68 @@ def test_fused_projections_keep_names_values_and_gradients() -> None:
                     KVCache(model.config, 4, torch.float32).layers[0])  # fmt: skip
     out.sum().backward()  # training takes the three parameters, so gradients reach them
     assert all(p.grad is not None for p in (attention.q_proj.weight, attention.v_proj.weight))
+
+
+def bfloat16_exact(module: nn.Module) -> nn.Module:
+    round_to_bfloat16(module)
+    return module
+
+
+def test_store_weights_narrows_the_streamed_matrices_only() -> None:
+    model = engine_twin(tiny_model(seed=2))
+    changed = store_weights(model, torch.bfloat16)
+    assert changed > 0 and store_weights(model, torch.bfloat16) == 0  # idempotent
+    kept = {"model.embed_tokens.weight"}
+    for name, tensor in model.state_dict().items():
+        narrow = tensor.dim() >= 2 and name not in kept and not name.endswith("mlp.gate.weight")
+        assert tensor.dtype == (torch.bfloat16 if narrow else torch.float32), name
+    for module in model.modules():  # every linear and expert stack, the lm_head included
+        if isinstance(module, nn.Linear):
+            assert module.weight.dtype == torch.bfloat16, module
+
+
+def test_a_head_tied_to_the_embedding_keeps_its_dtype() -> None:
+    embed = nn.Embedding(64, 8)
+    head = nn.Linear(8, 64, bias=False)
+    head.weight = embed.weight
+    assert store_weights(nn.ModuleDict({"embed": embed, "head": head}), torch.bfloat16) == 0
+    assert embed.weight.dtype == torch.float32
+
+
+def test_bfloat16_weights_decode_as_their_float32_widening() -> None:
+    """A bfloat16-exact model stored in bfloat16 gives the float32 model's logits: prefill (torch,
+    widened per call) to rounding, decode steps (the native kernel) to rounding, and the same greedy
+    output; the KV cache stays float32."""
+    wide = bfloat16_exact(engine_twin(tiny_model(seed=3)))
+    narrow = copy.deepcopy(wide)
+    plain, compact = (
+        Engine(wide, max_seq_len=128),
+        Engine(narrow, max_seq_len=128, weight_dtype=torch.bfloat16),
+    )
+    assert narrow.lm_head.weight.dtype == torch.bfloat16
+    assert all(layer.k.dtype == torch.float32 for layer in compact.cache.layers)
+    ids = torch.randint(0, 256, (40,), generator=torch.Generator().manual_seed(3))
+    for engine in (plain, compact):
+        engine.cache.truncate(0)
+    for chunk in (ids[:30], ids[30:31], ids[31:35]):  # a prefill chunk, a decode step, a verify
+        expected = wide(chunk, plain.cache, all_logits=True).logits
+        got = narrow(chunk, compact.cache, all_logits=True).logits
+        torch.testing.assert_close(got, expected, rtol=1e-5, atol=1e-5)
+    params = SamplingParams(max_new_tokens=48)
+    assert (
+        compact.complete(ids.tolist(), params=params).token_ids
+        == plain.complete(ids.tolist(), params=params).token_ids
+    )
+
+
+def test_bfloat16_weights_keep_speculative_greedy_identity() -> None:
+    """MTP drafts and verification with narrow weights: output equal to plain greedy decoding."""
+    model = bfloat16_exact(engine_twin(tiny_model(seed=4)))
+    torch.manual_seed(4)
+    heads = bfloat16_exact(MTPHeads(model.config, 3).eval())
+    engine = Engine(model, max_seq_len=256, mtp=heads, weight_dtype=torch.bfloat16)
+    assert heads.layers[0].eh_proj.weight.dtype == torch.bfloat16
+    prompt, params = [3, 141, 59, 26, 53, 58, 97, 93], SamplingParams(max_new_tokens=80)
+    plain = engine.complete(prompt, params=params, mtp_steps=0)
+    spec = engine.complete(prompt, params=params, mtp_steps=3)
+    assert spec.token_ids == plain.token_ids and spec.stats.speculation is not None
