@@ -9,6 +9,7 @@
  * in the same order whatever M is, so one row gives bitwise the same result alone or among others
  * (speculative verification then agrees exactly with plain decoding). */
 
+#include <immintrin.h>
 #include <math.h>
 #include <omp.h>
 #include <stdlib.h>
@@ -35,7 +36,11 @@ typedef unsigned int vu16 __attribute__((vector_size(64)));
 
 static inline v16 load_f32(const f32 *p) { return LOAD(p); }
 static inline v16 load_bf16(const bf16 *p) {
+#ifdef __AVX512F__ /* one widening load and a shift (GCC splits the generic form into six steps) */
+    return (v16)_mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *)p)), 16);
+#else
     return (v16)(__builtin_convertvector(*(const vh16 *)p, vu16) << 16);
+#endif
 }
 static inline float scalar_f32(const f32 *p) { return *p; }
 static inline float scalar_bf16(const bf16 *p) {
@@ -159,33 +164,33 @@ static float exp_shifted(float *p, long S, float top, float total) {
     return total;
 }
 
-/* out (Dv) = sum over j of p[j] · v row j, 128 columns at a time in registers; keys with p 0 skipped. */
-static void weighted_sum(const float *p, const float *v, float *out, long S, long Dv) {
-    long d = 0;
-    for (; d + 128 <= Dv; d += 128) {
-        v16 acc[8];
-        for (int c = 0; c < 8; ++c) acc[c] = (v16){0};
-        for (long j = 0; j < S; ++j) {
-            if (p[j] == 0.0f) continue;
-            for (int c = 0; c < 8; ++c) acc[c] += p[j] * LOAD(v + j * Dv + d + 16 * c);
-        }
-        __builtin_memcpy(out + d, acc, sizeof acc);
-    }
-    for (; d + 16 <= Dv; d += 16) {
-        v16 acc = (v16){0};
-        for (long j = 0; j < S; ++j)
-            if (p[j] != 0.0f) acc += p[j] * LOAD(v + j * Dv + d);
-        __builtin_memcpy(out + d, &acc, sizeof acc);
-    }
-    for (; d < Dv; ++d) {
-        float s = 0.0f;
-        for (long j = 0; j < S; ++j)
-            if (p[j] != 0.0f) s += p[j] * v[j * Dv + d];
-        out[d] = s;
-    }
-}
-
 #define BLOCK 8 /* query rows that share one pass over their kv head's keys and values */
+
+/* outs[r] (Dv) = sum over keys j of p[r][j] · v row j, for the n <= BLOCK rows of a block: each value
+ * row is read once for all of them, 32 columns at a time (n · 2 accumulators in registers). Every row
+ * sums in key order with one multiply-add per key, whichever rows share the block. */
+static void weighted_sums(const float *p, long S, const float *v, float *const *outs, int n, long Dv) {
+    long d = 0;
+    for (; d + 32 <= Dv; d += 32) {
+        v16 acc[BLOCK][2];
+        for (int r = 0; r < n; ++r) acc[r][0] = acc[r][1] = (v16){0};
+        for (long j = 0; j < S; ++j) {
+            v16 a = LOAD(v + j * Dv + d), b = LOAD(v + j * Dv + d + 16);
+            for (int r = 0; r < n; ++r) {
+                float w = p[r * S + j];
+                acc[r][0] += w * a;
+                acc[r][1] += w * b;
+            }
+        }
+        for (int r = 0; r < n; ++r) __builtin_memcpy(outs[r] + d, acc[r], sizeof acc[r]);
+    }
+    for (; d < Dv; ++d)
+        for (int r = 0; r < n; ++r) {
+            float sum = 0.0f;
+            for (long j = 0; j < S; ++j) sum += p[r * S + j] * v[j * Dv + d];
+            outs[r][d] = sum;
+        }
+}
 
 /* Rows r < n of one kv head: query qs[r] at position qpos[r], optional sink, output outs[r].
  * scratch: BLOCK * (S + Dk) floats. Returns -1 when a row sees nothing (not for causal queries). */
@@ -212,13 +217,14 @@ static int query_block(const float *const *qs, const long *qpos, const float *co
             scores[r * S + j] = s;
         }
     }
+    float total[BLOCK];
     for (int r = 0; r < n; ++r) {
         if (top[r] == -INFINITY) return -1;
-        float *p = scores + r * S;
-        float total = exp_shifted(p, S, top[r], sinks[r] ? expf(*sinks[r] - top[r]) : 0.0f);
-        weighted_sum(p, v, outs[r], S, Dv);
-        for (long d = 0; d < Dv; ++d) outs[r][d] /= total;
+        total[r] = exp_shifted(scores + r * S, S, top[r], sinks[r] ? expf(*sinks[r] - top[r]) : 0.0f);
     }
+    weighted_sums(scores, S, v, outs, n, Dv);
+    for (int r = 0; r < n; ++r)
+        for (long d = 0; d < Dv; ++d) outs[r][d] /= total[r];
     return 0;
 }
 
