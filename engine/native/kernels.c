@@ -62,6 +62,8 @@ static inline float scalar_bf16(const bf16 *p) {
             long k = 0;                                                                   \
             for (; k + 16 <= K; k += 16) {                                                \
                 v16 r = load_##T(row + k);                                                \
+                if (MM > 1) /* compute-bound: ask for the weights early (one row: hardware does) */ \
+                    __builtin_prefetch(row + k + 1024);                                   \
                 for (int m = 0; m < MM; ++m) acc[m] += r * LOAD(x + m * K + k);           \
             }                                                                             \
             if (k < K) { /* the tail as one zero-padded vector: the same operations per row */ \
