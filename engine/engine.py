@@ -12,11 +12,12 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import torch
 
 from mimo_agent.engine.config import ModelConfig
+from mimo_agent.engine.draft_weights import int8_drafting
 from mimo_agent.engine.errors import EngineError
 from mimo_agent.engine.kv_cache import DEFAULT_ROLLBACK, KVCache
 from mimo_agent.engine.logits import LogitsProcessor
@@ -28,6 +29,8 @@ from mimo_agent.engine.speculative import DraftPolicy, SpeculationStats, specula
 from mimo_agent.engine.tokenizer import EngineTokenizer
 from mimo_agent.engine.weight_layout import decode_layout, store_weights
 from mimo_agent.engine.weights import load_checkpoint
+
+DraftWeights = Literal["int8", "model"]
 
 DEFAULT_PREFILL_CHUNK = 512
 DEFAULT_MAX_SEQ_LEN = 32768  # the global-layer cache is allocated up front, so do not default to 256K
@@ -76,10 +79,12 @@ class Engine:
         prefill_chunk: int = DEFAULT_PREFILL_CHUNK,
         mtp: MTPHeads | None = None,
         weight_dtype: torch.dtype | None = None,
+        draft_weights: DraftWeights = "int8",
     ) -> None:
         """`mtp`: the checkpoint's MTP heads, which enable speculative decoding (`generate(mtp_steps=…)`).
         `weight_dtype`: keep the matrix weights in this dtype (see `weight_layout.store_weights`);
-        None keeps the load dtype."""
+        None keeps the load dtype. `draft_weights`: "int8" drafts with int8 copies of the heads and the
+        lm_head (see `draft_weights`; output unchanged, drafts cheaper), "model" with the model's own."""
         if prefill_chunk < 1:
             raise EngineError(f"prefill_chunk={prefill_chunk}: expected a positive number of tokens")
         limit = model.config.max_position_embeddings
@@ -99,6 +104,14 @@ class Engine:
         weight = model.model.embed_tokens.weight  # activations' dtype, whatever the matrices are stored in
         self.device = weight.device
         self.mtp = mtp
+        if draft_weights not in ("int8", "model"):
+            raise EngineError(f"draft_weights={draft_weights!r}: expected 'int8' or 'model'")
+        # what the drafter runs: int8 copies, or the heads and lm_head themselves
+        self.draft_heads, self.draft_lm_head = (
+            int8_drafting(mtp, model.lm_head)
+            if mtp is not None and draft_weights == "int8"
+            else (mtp, model.lm_head)
+        )
         # Ring slack for rejected drafts: a verify writes k + 1 positions and may keep only one.
         self.rollback = max(DEFAULT_ROLLBACK, len(mtp) + 1) if mtp else DEFAULT_ROLLBACK
         self.cache = KVCache(self.config, max_seq_len, weight.dtype, weight.device, rollback=self.rollback)
@@ -115,19 +128,20 @@ class Engine:
         prefill_chunk: int = DEFAULT_PREFILL_CHUNK,
         keep_fp8: bool = False,
         weight_dtype: torch.dtype | None = None,
+        draft_weights: DraftWeights = "int8",
     ) -> Engine:
         """Model from config.json + safetensors; tokenizer too when the directory ships one.
 
         `keep_fp8`: an FP8 checkpoint's weights stay FP8 in memory and are dequantised per layer (per
         chosen expert) at each forward: less memory, more compute; no effect on other checkpoints.
-        `weight_dtype`: as in `__init__`."""
+        `weight_dtype`, `draft_weights`: as in `__init__`."""
         path = Path(path)
         if not path.is_dir():
             raise EngineError(f"{path}: not a checkpoint directory")
         model, mtp = load_checkpoint(path, dtype=dtype, device=device, keep_fp8=keep_fp8)
         has_tokenizer = any((path / name).is_file() for name in TOKENIZER_FILES)
         tokenizer = EngineTokenizer.from_pretrained(path) if has_tokenizer else None
-        return cls(model, tokenizer, max_seq_len, prefill_chunk, mtp, weight_dtype)
+        return cls(model, tokenizer, max_seq_len, prefill_chunk, mtp, weight_dtype, draft_weights)
 
     def stop_ids(self, params: SamplingParams) -> set[int]:
         ids = set(params.stop_token_ids) | set(self.config.eos_token_ids)
@@ -326,8 +340,10 @@ class Engine:
             return None
         assert self.mtp is not None
         if self.drafter is None or len(self.drafter.rings) != steps:
-            embed, head = self.model.model.embed_tokens, self.model.lm_head
-            self.drafter = MTPDrafter(self.mtp, embed, head, steps, self.rollback, self.prefill_chunk)
+            embed = self.model.model.embed_tokens
+            self.drafter = MTPDrafter(
+                self.draft_heads, embed, self.draft_lm_head, steps, self.rollback, self.prefill_chunk
+            )
             self.drafter.restart(self.cache.length)
         return SpeculationStats(steps)
 

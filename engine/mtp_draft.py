@@ -27,7 +27,7 @@ class MTPDrafter:
         self,
         heads: MTPHeads,
         embed: nn.Embedding,
-        lm_head: nn.Linear,
+        lm_head: nn.Module,
         layers: int,
         rollback: int,
         chunk: int,

@@ -63,9 +63,10 @@ class SpeculationStats:
 
 
 # A draft plus one more verified position, as a fraction of a plain decode step: measured with
-# evals/bench_mtp.py on the bench's mini MiMo (CPU, float32, k = 3: 6.4 ms a draft, which runs the
-# shared lm_head, plus 5.8 ms a verified position, against 22 ms a plain step).
-DRAFT_COST = 0.55
+# evals/bench_mtp.py on the bench's mini MiMo (CPU, k = 3, int8 drafts: 2.4 ms a draft plus 2.3 ms a
+# verified position against 14.8 ms a plain step with float32 weights, 0.32; 2.4 + 1.7 ms against
+# 9.2 ms with bfloat16 weights, 0.45).
+DRAFT_COST = 0.4
 PROBE_GAPS = (8, 64)  # plain tokens between probes: the first gap, doubled per failed probe up to the last
 
 

@@ -12,7 +12,9 @@ accepted length (tokens committed per verify step) with its histogram, and the d
 (wall seconds), and the verify steps skipped by the adaptive draft length (`plain_steps`; `--fixed-k`
 always drafts k). One torch thread, float32 arithmetic; `--weight-dtype bfloat16` rounds every matrix
 of the target and the heads to bfloat16 first (a bfloat16 checkpoint, as models ship) and keeps them
-bfloat16 in memory (the engine's `weight_dtype`), in both the plain and the speculative runs.
+bfloat16 in memory (the engine's `weight_dtype`), in both the plain and the speculative runs. Drafts
+run on int8 copies of the heads and the lm_head (the engine's default; `--draft-weights model` drafts
+with the float weights): the target verifies every draft with its own weights either way.
 
     .venv/bin/python -m mimo_agent.evals.bench_mtp --distill-steps 150 --new-tokens 96
 """
@@ -26,7 +28,7 @@ from typing import Any
 
 import torch
 
-from mimo_agent.engine.engine import Engine, GenerationResult
+from mimo_agent.engine.engine import DraftWeights, Engine, GenerationResult
 from mimo_agent.engine.model import MiMoForCausalLM
 from mimo_agent.engine.mtp import MTPHeads
 from mimo_agent.engine.mtp_training import distill_samples, self_distill
@@ -70,10 +72,17 @@ def decode(
     steps: int,
     adaptive: bool,
     weight_dtype: torch.dtype | None,
+    draft_weights: DraftWeights,
 ) -> tuple[GenerationResult, float]:
     """(result, decode tokens per CPU second after the first token, which comes from the prefill).
     A cold engine per run, so no run inherits another's caches."""
-    engine = Engine(model, max_seq_len=len(prompt) + tokens + 8, mtp=heads, weight_dtype=weight_dtype)
+    engine = Engine(
+        model,
+        max_seq_len=len(prompt) + tokens + 8,
+        mtp=heads,
+        weight_dtype=weight_dtype,
+        draft_weights=draft_weights,
+    )
     times: list[float] = []
     params = SamplingParams(max_new_tokens=tokens)
     for item in engine.generate(prompt, params, mtp_steps=steps, mtp_adaptive=adaptive):
@@ -92,13 +101,14 @@ def compare(
     adaptive: bool,
     repeats: int,
     weight_dtype: torch.dtype | None,
+    draft_weights: DraftWeights,
 ) -> dict[str, Any]:
     """Plain decoding and each k, taken in turn `repeats` times (so a burst of load on the shared
     machine hits every variant alike); each keeps its fastest run."""
     best: dict[int, tuple[GenerationResult, float]] = {}
     for _ in range(repeats):
         for k in [0, *ks]:
-            result, tps = decode(model, heads, prompt, tokens, k, adaptive, weight_dtype)
+            result, tps = decode(model, heads, prompt, tokens, k, adaptive, weight_dtype, draft_weights)
             if k not in best or tps > best[k][1]:
                 best[k] = (result, tps)
     plain, plain_tps = best[0]
@@ -148,6 +158,13 @@ def main(argv: list[str] | None = None) -> None:
         default="float32",
         help="storage of the matrices (bfloat16: rounded first, then kept bfloat16; float32 arithmetic)",
     )
+    parser.add_argument(
+        "--draft-weights",
+        choices=["int8", "model"],
+        default="int8",
+        help="what the drafts run: int8 copies of the heads and lm_head (the engine's default) or the "
+        "model's own weights",
+    )
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
@@ -167,11 +184,20 @@ def main(argv: list[str] | None = None) -> None:
         "decode_clock": "process_time (CPU seconds); draft/verify seconds are wall time",
         "model": "bench_engine.mini_config() (~100M, random weights) + 3 self-distilled MTP heads",
         "weight_dtype": args.weight_dtype,
+        "draft_weights": args.draft_weights,
         "adaptive_draft_length": not args.fixed_k,
         "distill": distill,
         "distilled_prompt": compare(
-            model, heads, seen, args.new_tokens, args.k, not args.fixed_k, args.repeats, weight_dtype
-        ),
+            model,
+            heads,
+            seen,
+            args.new_tokens,
+            args.k,
+            not args.fixed_k,
+            args.repeats,
+            weight_dtype,
+            args.draft_weights,
+        ),  # fmt: skip
         "unseen_prompt": compare(
             model,
             heads,
@@ -181,6 +207,7 @@ def main(argv: list[str] | None = None) -> None:
             not args.fixed_k,
             args.repeats,
             weight_dtype,
+            args.draft_weights,
         ),
     }
     print(json.dumps(report, indent=2))

@@ -97,6 +97,8 @@ def library() -> ctypes.CDLL | None:
     lib.small_m_linear.restype = i32
     lib.small_m_linear_bf16.argtypes = lib.small_m_linear.argtypes
     lib.small_m_linear_bf16.restype = i32
+    lib.small_m_linear_i8.argtypes = lib.small_m_linear.argtypes
+    lib.small_m_linear_i8.restype = i32
     lib.few_query_attention.argtypes = [ptr, ptr, long, ptr, long, ptr, ptr, *[long] * 8, ptr, f32, i32]
     lib.few_query_attention.restype = i32
     lib.moe_few.argtypes = [ptr, long, long, ptr, ptr, long, long, i32, f32, ptr, ptr, i32, long, ptr, i32]

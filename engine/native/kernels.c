@@ -42,6 +42,18 @@ static inline v16 load_bf16(const bf16 *p) {
     return (v16)(__builtin_convertvector(*(const vh16 *)p, vu16) << 16);
 #endif
 }
+/* Int8 weights (per-row scaled; the caller multiplies each output column by its row's scale):
+ * a draft model's quarter of float32's bytes. */
+typedef signed char i8;
+typedef signed char vc16 __attribute__((vector_size(16), aligned(1), may_alias));
+static inline v16 load_i8(const i8 *p) {
+#ifdef __AVX512F__
+    return (v16)_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)p)));
+#else
+    return __builtin_convertvector(*(const vc16 *)p, v16);
+#endif
+}
+static inline float scalar_i8(const i8 *p) { return (float)*p; }
 static inline float scalar_f32(const f32 *p) { return *p; }
 static inline float scalar_bf16(const bf16 *p) {
     unsigned int bits = (unsigned int)*p << 16;
@@ -98,6 +110,7 @@ static inline float scalar_bf16(const bf16 *p) {
 
 ALL_ROWS(f32)
 ALL_ROWS(bf16)
+ALL_ROWS(i8)
 
 /* Returns 0, or -1 when M is out of range (the caller then uses torch). */
 int small_m_linear(const float *x, const float *w, float *y, long M, long K, long N, int threads) {
@@ -107,6 +120,11 @@ int small_m_linear(const float *x, const float *w, float *y, long M, long K, lon
 /* The same with w (N, K) in bfloat16. */
 int small_m_linear_bf16(const float *x, const bf16 *w, float *y, long M, long K, long N, int threads) {
     return linear_bf16(x, w, y, M, K, N, threads);
+}
+
+/* The same with w (N, K) in int8: y is x · wᵀ in the int8 units (the caller applies the row scales). */
+int small_m_linear_i8(const float *x, const i8 *w, float *y, long M, long K, long N, int threads) {
+    return linear_i8(x, w, y, M, K, N, threads);
 }
 
 /* Attention for a few queries (a decode step, an MTP verify) over cached keys in any slot order.

@@ -43,6 +43,32 @@ def few_rows_linear(x: torch.Tensor, weight: torch.Tensor) -> torch.Tensor | Non
     return out if x.dim() == 2 else out.view(*x.shape[:-1], n)  # (…, N)
 
 
+def few_rows_linear_int8(x: torch.Tensor, weight: torch.Tensor, scale: torch.Tensor) -> torch.Tensor | None:
+    """x (…, K) · (scale[:, None] · weight)ᵀ → (…, N) for at most MAX_ROWS rows of x; weight (N, K)
+    int8, scale (N,) float32."""
+    if not (
+        _plain(x, scale)
+        and weight.dtype is torch.int8
+        and weight.is_cpu
+        and weight.dim() == 2
+        and weight.is_contiguous()
+        and scale.shape == (weight.shape[0],)
+        and x.shape[-1] == weight.shape[1] > 0
+        and 0 < x.numel() // x.shape[-1] <= MAX_ROWS
+    ):
+        return None
+    lib = library()
+    if lib is None:
+        return None
+    rows = x.reshape(-1, x.shape[-1]).contiguous()  # (M, K)
+    m, k = rows.shape
+    n = weight.shape[0]
+    out = x.new_empty(m, n)  # (M, N)
+    threads = torch.get_num_threads() if n * k >= THREADED_FROM else 1
+    lib.small_m_linear_i8(rows.data_ptr(), weight.data_ptr(), out.data_ptr(), m, k, n, threads)
+    return out.mul_(scale).view(*x.shape[:-1], n)  # (…, N)
+
+
 def few_query_attention(
     q: torch.Tensor,
     k: torch.Tensor,

@@ -243,7 +243,9 @@ def test_rollback_leaves_caches_as_a_run_that_never_saw_rejected_drafts(
         assert torch.allclose(k, k_ref, atol=1e-5) and torch.allclose(v, v_ref, atol=1e-5)
     # the MTP rings: a drafter that only ever saw the committed tokens
     drafter = engine.drafter
-    fresh = MTPDrafter(heads, twin.model.embed_tokens, twin.lm_head, 3, drafter.rollback, 512)
+    fresh = MTPDrafter(
+        engine.draft_heads, twin.model.embed_tokens, engine.draft_lm_head, 3, drafter.rollback, 512
+    )  # the weights the engine drafts with
     with torch.inference_mode():
         fresh.observe(target_hidden(twin, committed[:-1]), 0)
         fresh.catch_up(committed)
