@@ -17,6 +17,7 @@ allocates against that theory, and the real model's layout computed from its pub
 from __future__ import annotations
 
 import argparse
+import copy
 import ctypes
 import json
 import resource
@@ -203,6 +204,13 @@ def engine_decode(
     return ids, (tokens - 1) / (times[tokens - 1] - times[0])
 
 
+def decode_prompt(config: ModelConfig, context: int) -> list[int]:
+    """The random prompt every decode comparison uses."""
+    return torch.randint(
+        0, config.vocab_size, (context,), generator=torch.Generator().manual_seed(2)
+    ).tolist()
+
+
 def decode_compare(
     reference: MiMoV2FlashForCausalLM,
     model: MiMoForCausalLM,
@@ -214,12 +222,12 @@ def decode_compare(
 ) -> dict[str, Any]:
     """Both sides `repeats` times, taken in turn (a burst of load on the shared machine hits both
     alike); each keeps its fastest run."""
-    prompt = torch.randint(0, model.config.vocab_size, (context,), generator=torch.Generator().manual_seed(2))
+    prompt = decode_prompt(model.config, context)
     engine_tps = reference_tps = 0.0
     for _ in range(repeats):
-        engine_ids, tps = engine_decode(model, prompt.tolist(), tokens, chunk, weight_dtype)
+        engine_ids, tps = engine_decode(model, prompt, tokens, chunk, weight_dtype)
         engine_tps = max(engine_tps, tps)
-        reference_ids, tps = reference_decode(reference, prompt.tolist(), tokens, chunk)
+        reference_ids, tps = reference_decode(reference, prompt, tokens, chunk)
         reference_tps = max(reference_tps, tps)
     return {
         "prompt_tokens": context,
@@ -365,6 +373,12 @@ def main(argv: list[str] | None = None) -> None:
         default=[160, 4096],
         help="prompt lengths to decode after (beyond the 128 window, so rings wrap)",
     )
+    parser.add_argument(
+        "--bf16-reference-tokens",
+        type=int,
+        default=8,
+        help="tokens transformers decodes with the bfloat16 checkpoint in bfloat16 (slow on CPU)",
+    )
     parser.add_argument("--prefill-tokens", type=int, default=4096)
     parser.add_argument("--chunk", type=int, default=512)
     parser.add_argument("--threads", type=int, default=1, help="torch threads (1 is stable on a shared CPU)")
@@ -399,7 +413,11 @@ def main(argv: list[str] | None = None) -> None:
         )
         for n in args.decode_contexts
     ]
-    del reference, bf16_model
+    # transformers on that checkpoint in its own dtype, for comparison: its bfloat16 CPU matmuls
+    narrow = copy.deepcopy(reference).to(torch.bfloat16)
+    prompt = decode_prompt(bf16_model.config, args.decode_contexts[0])
+    _, narrow_tps = reference_decode(narrow, prompt, args.bf16_reference_tokens, args.chunk)
+    del reference, bf16_model, narrow
     bandwidth = stream_bandwidth()
     real = ModelConfig.from_dict(MIMO_V2_FLASH_CONFIG, source="MIMO_V2_FLASH_CONFIG")
     report = {
@@ -409,6 +427,11 @@ def main(argv: list[str] | None = None) -> None:
         "decode": decode,
         "decode_roofline": roofline(model.config, decode, bandwidth),
         "decode_bfloat16_weights": decode_bf16,
+        "transformers_bfloat16_dtype_tokens_per_cpu_second": {
+            "prompt_tokens": args.decode_contexts[0],
+            "new_tokens": args.bf16_reference_tokens,
+            "tokens_per_cpu_second": round(narrow_tps, 2),
+        },
         "decode_bfloat16_weights_roofline": roofline(model.config, decode_bf16, bandwidth, weight_bytes=2),
         "prefill": prefill,
         "kv_allocated_vs_theory": [allocated_vs_theory(model.config, n) for n in (32 * 1024, 256 * 1024)],

@@ -4,12 +4,13 @@
  * once for all rows, with each row's accumulators in registers. MKL's sgemm streams such shapes at a
  * third to a half of the memory bandwidth; this loop gets close to it.
  *
- * x (M, K) and y (M, N) are row-major float32, w (N, K) row-major float32 or bfloat16; 1 <= M <= 8.
- * Every (m, n) sums
- * in the same order whatever M is, so one row gives bitwise the same result alone or among others
- * (speculative verification then agrees exactly with plain decoding). */
+ * x (M, K) and y (M, N) are row-major float32, w (N, K) row-major float32, bfloat16 or int8;
+ * 1 <= M <= 8. Every (m, n) sums in the same order whatever M is, so one row gives bitwise the same
+ * result alone or among others (speculative verification then agrees exactly with plain decoding). */
 
+#ifdef __AVX512F__ /* only there: the generic vector code below builds on any target */
 #include <immintrin.h>
+#endif
 #include <math.h>
 #include <omp.h>
 #include <stdlib.h>
