@@ -17,11 +17,12 @@ from torch import nn
 
 from mimo_agent.engine.attention import Attention
 from mimo_agent.engine.mtp import MTPHeads
-from mimo_agent.engine.native.ops import MAX_ROWS, few_rows_linear_int8
+from mimo_agent.engine.native.ops import MAX_ROWS, few_rows_linear
 
 # Up to this many kernel passes over an int8 weight (MAX_ROWS rows each) beat dequantising it for one
 # torch matmul, which writes and reads a float copy four times its size.
 FEW_ROW_PASSES = 8
+QUANTISE_ROWS = 4096  # rows quantised at a time: bounds the float temporaries for a large lm_head
 
 
 class Int8Linear(nn.Module):
@@ -29,17 +30,24 @@ class Int8Linear(nn.Module):
 
     def __init__(self, weight: torch.Tensor) -> None:
         super().__init__()
+        quantised = torch.empty(weight.shape, dtype=torch.int8, device=weight.device)  # (N, K)
+        scale = torch.empty(weight.shape[0], dtype=torch.float32, device=weight.device)  # (N,)
         with torch.no_grad():
-            wide = weight.float()
-            scale = wide.abs().amax(dim=1).clamp_min(torch.finfo(torch.float32).tiny) / 127  # (N,)
-            quantised = torch.round(wide / scale[:, None]).clamp_(-127, 127).to(torch.int8)  # (N, K)
-        self.register_buffer("weight", quantised.contiguous())
-        self.register_buffer("scale", scale.contiguous())
+            for first in range(0, weight.shape[0], QUANTISE_ROWS):  # float copies of a block at a time
+                rows = weight[first : first + QUANTISE_ROWS].float()
+                amax = rows.abs().amax(dim=1)
+                block = torch.where(amax > 0, amax / 127, torch.ones_like(amax))  # an all-zero row: 1
+                quantised[first : first + QUANTISE_ROWS] = torch.round(rows / block[:, None]).clamp_(
+                    -127, 127
+                )
+                scale[first : first + QUANTISE_ROWS] = block
+        self.register_buffer("weight", quantised)
+        self.register_buffer("scale", scale)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         rows = x.reshape(-1, x.shape[-1])  # (T, K)
         if rows.shape[0] <= FEW_ROW_PASSES * MAX_ROWS:  # a draft, or catching up after plain steps
-            parts = [few_rows_linear_int8(rows[i : i + MAX_ROWS], self.weight, self.scale)
+            parts = [few_rows_linear(rows[i : i + MAX_ROWS], self.weight, self.scale)
                      for i in range(0, rows.shape[0], MAX_ROWS)]  # fmt: skip
             if all(part is not None for part in parts):
                 return torch.cat(parts).view(*x.shape[:-1], -1)  # type: ignore[arg-type]
@@ -64,9 +72,10 @@ def int8_linears(module: nn.Module) -> int:
 
 
 def int8_drafting(heads: MTPHeads, lm_head: nn.Module) -> tuple[MTPHeads, Int8Linear]:
-    """Int8 copies of the heads and of the lm_head for drafting; the originals are left as they are."""
+    """Int8 copies of the heads and of the lm_head for drafting (a quarter of their float32 bytes, held
+    beside them); the originals are left as they are."""
     # The copy shares the float tensors (norms and sinks stay shared; linear weights are replaced).
-    memo: dict[int, object] = {id(p): p for p in heads.parameters()}
+    memo: dict[int, object] = {id(t): t for t in (*heads.parameters(), *heads.buffers())}
     memo.update({id(a.qkv_weight): a.qkv_weight for a in heads.modules() if isinstance(a, Attention)})
     draft = copy.deepcopy(heads, memo)
     int8_linears(draft)

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import torch
+from torch import nn
 
 from mimo_agent.engine.config import ModelConfig
 from mimo_agent.engine.draft_weights import int8_drafting
@@ -24,10 +25,11 @@ from mimo_agent.engine.logits import LogitsProcessor
 from mimo_agent.engine.model import MiMoForCausalLM
 from mimo_agent.engine.mtp import MTPHeads
 from mimo_agent.engine.mtp_draft import MTPDrafter
+from mimo_agent.engine.native import library
 from mimo_agent.engine.sampling import Sampler, SamplingParams, StopMatcher
 from mimo_agent.engine.speculative import DraftPolicy, SpeculationStats, speculative_decode
 from mimo_agent.engine.tokenizer import EngineTokenizer
-from mimo_agent.engine.weight_layout import decode_layout, store_weights
+from mimo_agent.engine.weight_layout import check_weight_dtype, decode_layout, store_weights
 from mimo_agent.engine.weights import load_checkpoint
 
 DraftWeights = Literal["int8", "model"]
@@ -84,9 +86,13 @@ class Engine:
         """`mtp`: the checkpoint's MTP heads, which enable speculative decoding (`generate(mtp_steps=…)`).
         `weight_dtype`: keep the matrix weights in this dtype (see `weight_layout.store_weights`);
         None keeps the load dtype. `draft_weights`: "int8" drafts with int8 copies of the heads and the
-        lm_head (see `draft_weights`; output unchanged, drafts cheaper), "model" with the model's own."""
+        lm_head where the int8 kernel runs (see `draft_modules`; output unchanged, drafts cheaper),
+        "model" with the model's own."""
         if prefill_chunk < 1:
             raise EngineError(f"prefill_chunk={prefill_chunk}: expected a positive number of tokens")
+        check_weight_dtype(weight_dtype)
+        if draft_weights not in ("int8", "model"):
+            raise EngineError(f"draft_weights={draft_weights!r}: expected 'int8' or 'model'")
         limit = model.config.max_position_embeddings
         max_seq_len = max_seq_len or min(limit, DEFAULT_MAX_SEQ_LEN)
         if not 0 < max_seq_len <= limit:
@@ -104,14 +110,8 @@ class Engine:
         weight = model.model.embed_tokens.weight  # activations' dtype, whatever the matrices are stored in
         self.device = weight.device
         self.mtp = mtp
-        if draft_weights not in ("int8", "model"):
-            raise EngineError(f"draft_weights={draft_weights!r}: expected 'int8' or 'model'")
-        # what the drafter runs: int8 copies, or the heads and lm_head themselves
-        self.draft_heads, self.draft_lm_head = (
-            int8_drafting(mtp, model.lm_head)
-            if mtp is not None and draft_weights == "int8"
-            else (mtp, model.lm_head)
-        )
+        self.draft_weights = draft_weights
+        self._draft_modules: tuple[MTPHeads, nn.Module] | None = None  # see draft_modules
         # Ring slack for rejected drafts: a verify writes k + 1 positions and may keep only one.
         self.rollback = max(DEFAULT_ROLLBACK, len(mtp) + 1) if mtp else DEFAULT_ROLLBACK
         self.cache = KVCache(self.config, max_seq_len, weight.dtype, weight.device, rollback=self.rollback)
@@ -138,7 +138,9 @@ class Engine:
         path = Path(path)
         if not path.is_dir():
             raise EngineError(f"{path}: not a checkpoint directory")
-        model, mtp = load_checkpoint(path, dtype=dtype, device=device, keep_fp8=keep_fp8)
+        model, mtp = load_checkpoint(
+            path, dtype=dtype, device=device, keep_fp8=keep_fp8, weight_dtype=weight_dtype
+        )
         has_tokenizer = any((path / name).is_file() for name in TOKENIZER_FILES)
         tokenizer = EngineTokenizer.from_pretrained(path) if has_tokenizer else None
         return cls(model, tokenizer, max_seq_len, prefill_chunk, mtp, weight_dtype, draft_weights)
@@ -340,12 +342,28 @@ class Engine:
             return None
         assert self.mtp is not None
         if self.drafter is None or len(self.drafter.rings) != steps:
-            embed = self.model.model.embed_tokens
+            heads, head = self.draft_modules()
             self.drafter = MTPDrafter(
-                self.draft_heads, embed, self.draft_lm_head, steps, self.rollback, self.prefill_chunk
+                heads, self.model.model.embed_tokens, head, steps, self.rollback, self.prefill_chunk
             )
             self.drafter.restart(self.cache.length)
         return SpeculationStats(steps)
+
+    def draft_modules(self) -> tuple[MTPHeads, nn.Module]:
+        """The heads and lm_head that drafts run: with draft_weights="int8", int8 copies made on first
+        use where the int8 kernel runs (CPU, float32 activations); else the model's own."""
+        assert self.mtp is not None
+        if self._draft_modules is None:
+            int8 = (
+                self.draft_weights == "int8"
+                and library() is not None
+                and self.device.type == "cpu"
+                and self.model.model.embed_tokens.weight.dtype == torch.float32
+            )
+            self._draft_modules = (
+                int8_drafting(self.mtp, self.model.lm_head) if int8 else (self.mtp, self.model.lm_head)
+            )
+        return self._draft_modules
 
     def _forget(self) -> None:
         """A forward cut short may have overwritten ring slots still needed: empty the caches instead."""

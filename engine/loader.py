@@ -77,13 +77,15 @@ def load_weights(
     *,
     quantization_config: dict | None,
     dtype: torch.dtype,
+    dtypes: Mapping[str, torch.dtype] | None = None,
     device: str | torch.device = "cpu",
     keep_fp8: bool = False,
     scale_row_rule: ScaleRowRule = "segmented",
 ) -> LoadedWeights:
     """Check every name and shape from the headers, then read, rename, stack experts and dequantise.
 
-    `expected` maps canonical name → shape. `keep_fp8` leaves FP8 weights quantised (`Fp8Weight`) for
+    `expected` maps canonical name → shape; `dtypes` gives some of them another dtype than `dtype`
+    (narrower stored matrices). `keep_fp8` leaves FP8 weights quantised (`Fp8Weight`) for
     per-layer dequantisation. `scale_row_rule` only matters for FP8 tensors whose scale grid has an
     unexpected row count (see `fp8.resolve_segment_rows`): "segmented" reads them as per-segment blocks
     (the published GA k_proj), "transformers" as transformers' uniform rows/scale_rows blocks.
@@ -95,12 +97,13 @@ def load_weights(
     reader = _Reader(files, plan, torch.device(device))
     tensors: dict[str, torch.Tensor | Fp8Weight] = {}
     for name, shape in expected.items():
-        target = torch.float32 if keeps_float32(name) else dtype
+        fixed = keeps_float32(name)
+        target = torch.float32 if fixed else (dtypes or {}).get(name, dtype)
         if name in plan.experts:
             tensors[name] = reader.fused_experts(name, tuple(shape), target, keep_fp8)
         else:
             tensors[name] = _kept_or_materialised(
-                reader.read(plan.direct[name]), target, keep_fp8 and target == dtype
+                reader.read(plan.direct[name]), target, keep_fp8 and not fixed
             )
     mtp = {name: _kept_or_materialised(reader.read(name), dtype, keep_fp8) for name in plan.mtp}
     return LoadedWeights(tensors, mtp)

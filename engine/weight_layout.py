@@ -15,6 +15,7 @@ import torch
 from torch import nn
 
 from mimo_agent.engine.attention import Attention
+from mimo_agent.engine.errors import EngineError
 from mimo_agent.engine.moe import Experts
 from mimo_agent.engine.native import library
 
@@ -22,22 +23,43 @@ WIDE = 2  # out_features / in_features from which column-major wins for MKL
 NATIVE_WEIGHT_DTYPES = (torch.float32, torch.bfloat16)  # what the native few-row kernel streams
 
 
-def store_weights(module: nn.Module, dtype: torch.dtype) -> int:
-    """Keep every matrix a decode step streams (linear layers, expert stacks) in `dtype`; returns how
-    many changed. bfloat16 halves the bytes per token while activations, norms, the router and the KV
-    cache keep their dtype: the native kernel widens each weight exactly and multiplies in float32
-    (a bfloat16 checkpoint then computes what it would upcast to float32, from half the memory).
-    Embedding rows, and a head tied to them, keep theirs: a token reads one row of them."""
+def check_weight_dtype(dtype: torch.dtype | None) -> None:
+    """Matrices are stored float32 or bfloat16 (what the native kernel streams); None: as loaded."""
+    if dtype is not None and dtype not in NATIVE_WEIGHT_DTYPES:
+        raise EngineError(f"weight_dtype={dtype}: expected torch.float32 or torch.bfloat16")
+
+
+def matrix_parameters(module: nn.Module) -> dict[str, nn.Parameter]:
+    """The matrices a decode step streams, by state_dict name: every linear weight and expert stack,
+    except embedding rows and a head tied to them (a token reads one row of those)."""
     shared = {id(m.weight) for m in module.modules() if isinstance(m, nn.Embedding)}
-    weights = [m.weight for m in module.modules() if isinstance(m, nn.Linear)]
-    weights += [p for m in module.modules() if isinstance(m, Experts) for p in m.parameters(recurse=False)]
-    changed = 0
-    for weight in weights:
-        if id(weight) in shared or not weight.is_floating_point() or weight.dtype == dtype:
+    found: dict[str, nn.Parameter] = {}
+    for prefix, owner in module.named_modules():
+        if isinstance(owner, nn.Linear):
+            names = ["weight"]
+        elif isinstance(owner, Experts):
+            names = [name for name, _ in owner.named_parameters(recurse=False)]
+        else:
             continue
-        with torch.no_grad():
-            weight.data = weight.data.to(dtype)
-        changed += 1
+        for name in names:
+            weight = getattr(owner, name)
+            if isinstance(weight, nn.Parameter) and id(weight) not in shared and weight.is_floating_point():
+                found[f"{prefix}.{name}" if prefix else name] = weight
+    return found
+
+
+def store_weights(module: nn.Module, dtype: torch.dtype) -> int:
+    """Keep every matrix a decode step streams (`matrix_parameters`) in `dtype`; returns how many
+    changed. bfloat16 halves the bytes per token while activations, norms, the router and the KV
+    cache keep their dtype: the native kernel widens each weight exactly and multiplies in float32
+    (a bfloat16 checkpoint then computes what it would upcast to float32, from half the memory)."""
+    check_weight_dtype(dtype)
+    changed = 0
+    for weight in matrix_parameters(module).values():
+        if weight.dtype != dtype:
+            with torch.no_grad():
+                weight.data = weight.data.to(dtype)
+            changed += 1
     return changed
 
 

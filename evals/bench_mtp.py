@@ -179,6 +179,13 @@ def main(argv: list[str] | None = None) -> None:
     heads, distill = distilled_heads(model, [seen, *others], args)
     if weight_dtype is not None:
         round_to_bfloat16(heads)
+
+    def measured(prompt: list[int]) -> dict[str, Any]:
+        return compare(
+            model, heads, prompt, args.new_tokens, args.k, not args.fixed_k, args.repeats, weight_dtype,
+            args.draft_weights,
+        )  # fmt: skip
+
     report = {
         "torch_threads": args.threads,
         "decode_clock": "process_time (CPU seconds); draft/verify seconds are wall time",
@@ -187,28 +194,8 @@ def main(argv: list[str] | None = None) -> None:
         "draft_weights": args.draft_weights,
         "adaptive_draft_length": not args.fixed_k,
         "distill": distill,
-        "distilled_prompt": compare(
-            model,
-            heads,
-            seen,
-            args.new_tokens,
-            args.k,
-            not args.fixed_k,
-            args.repeats,
-            weight_dtype,
-            args.draft_weights,
-        ),  # fmt: skip
-        "unseen_prompt": compare(
-            model,
-            heads,
-            random_prompt(model, args.context, seed=3),
-            args.new_tokens,
-            args.k,
-            not args.fixed_k,
-            args.repeats,
-            weight_dtype,
-            args.draft_weights,
-        ),
+        "distilled_prompt": measured(seen),
+        "unseen_prompt": measured(random_prompt(model, args.context, seed=3)),
     }
     print(json.dumps(report, indent=2))
 

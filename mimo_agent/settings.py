@@ -46,7 +46,7 @@ class ModelSettings(_Section):
     top_p: float = Field(0.95, gt=0.0, le=1.0)
     enable_thinking: bool = False
     keep_fp8: bool = Field(False, description="keep an FP8 checkpoint's weights FP8 in memory (embedded)")
-    weight_dtype: Literal["float32", "bfloat16", "float16"] | None = Field(
+    weight_dtype: Literal["float32", "bfloat16"] | None = Field(
         None,
         description="store the matrix weights in this dtype, computing in float32 (embedded); bfloat16 "
         "halves the memory each decoded token reads",

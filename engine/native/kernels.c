@@ -324,7 +324,7 @@ int moe_few(const float *x, long M, long D, const float *router, const float *bi
     float *xs = logits + M * E, *gu = xs + 8 * D, *h = gu + 8 * 2 * I, *y = h + 8 * I;
     long chosen[8][MAX_TOP_K];
     float weight[8][MAX_TOP_K];
-    linear_f32(x, router, logits, M, D, E, 1);
+    linear_f32(x, router, logits, M, D, E, E * D >= (1L << 18) ? threads : 1);
     for (long m = 0; m < M; ++m) {
         float *s = logits + m * E;
         for (long e = 0; e < E; ++e) s[e] = 1.0f / (1.0f + expf(-s[e]));

@@ -15,19 +15,32 @@ MAX_KEYS = 256
 THREADED_FROM = 1 << 18  # work (weight elements, or query·key·dim products) from which to use threads
 
 
-def few_rows_linear(x: torch.Tensor, weight: torch.Tensor) -> torch.Tensor | None:
-    """x (…, K) · weightᵀ (N, K) → (…, N) for at most MAX_ROWS rows of x; the weight float32 or
-    bfloat16 (widened exactly in the kernel: the products and sums are float32's)."""
-    bf16 = weight.dtype is torch.bfloat16
+# The few-row kernel for each weight dtype the engine stores.
+_LINEAR_KERNELS = {
+    torch.float32: "small_m_linear",
+    torch.bfloat16: "small_m_linear_bf16",
+    torch.int8: "small_m_linear_i8",
+}
+
+
+def few_rows_linear(
+    x: torch.Tensor, weight: torch.Tensor, scale: torch.Tensor | None = None
+) -> torch.Tensor | None:
+    """x (…, K) · weightᵀ (N, K) → (…, N) for at most MAX_ROWS rows of x. The weight is float32,
+    bfloat16 (widened exactly in the kernel: the products and sums are float32's) or int8 with its
+    per-row `scale` (N,) float32 (the weight is then scale[:, None] · weight)."""
+    kernel = _LINEAR_KERNELS.get(weight.dtype)
     if not (
-        _plain(x)
-        and (bf16 or weight.dtype is torch.float32)
+        kernel is not None
+        and _plain(x)
         and weight.is_cpu
         and not (torch.is_grad_enabled() and weight.requires_grad)
         and weight.dim() == 2
         and weight.is_contiguous()
         and x.shape[-1] == weight.shape[1] > 0
         and 0 < x.numel() // x.shape[-1] <= MAX_ROWS
+        and (scale is None) == (weight.dtype is not torch.int8)
+        and (scale is None or (_plain(scale) and scale.shape == (weight.shape[0],)))
     ):
         return None
     lib = library()
@@ -38,35 +51,10 @@ def few_rows_linear(x: torch.Tensor, weight: torch.Tensor) -> torch.Tensor | Non
     n = weight.shape[0]
     out = x.new_empty(m, n)  # (M, N)
     threads = torch.get_num_threads() if n * k >= THREADED_FROM else 1
-    kernel = lib.small_m_linear_bf16 if bf16 else lib.small_m_linear
-    kernel(rows.data_ptr(), weight.data_ptr(), out.data_ptr(), m, k, n, threads)
+    getattr(lib, kernel)(rows.data_ptr(), weight.data_ptr(), out.data_ptr(), m, k, n, threads)
+    if scale is not None:
+        out.mul_(scale)
     return out if x.dim() == 2 else out.view(*x.shape[:-1], n)  # (…, N)
-
-
-def few_rows_linear_int8(x: torch.Tensor, weight: torch.Tensor, scale: torch.Tensor) -> torch.Tensor | None:
-    """x (…, K) · (scale[:, None] · weight)ᵀ → (…, N) for at most MAX_ROWS rows of x; weight (N, K)
-    int8, scale (N,) float32."""
-    if not (
-        _plain(x, scale)
-        and weight.dtype is torch.int8
-        and weight.is_cpu
-        and weight.dim() == 2
-        and weight.is_contiguous()
-        and scale.shape == (weight.shape[0],)
-        and x.shape[-1] == weight.shape[1] > 0
-        and 0 < x.numel() // x.shape[-1] <= MAX_ROWS
-    ):
-        return None
-    lib = library()
-    if lib is None:
-        return None
-    rows = x.reshape(-1, x.shape[-1]).contiguous()  # (M, K)
-    m, k = rows.shape
-    n = weight.shape[0]
-    out = x.new_empty(m, n)  # (M, N)
-    threads = torch.get_num_threads() if n * k >= THREADED_FROM else 1
-    lib.small_m_linear_i8(rows.data_ptr(), weight.data_ptr(), out.data_ptr(), m, k, n, threads)
-    return out.mul_(scale).view(*x.shape[:-1], n)  # (…, N)
 
 
 def few_query_attention(
@@ -124,7 +112,9 @@ def moe_few(
     down: torch.Tensor,
 ) -> torch.Tensor | None:
     """The whole MoE block (`moe.MoE`) for at most MAX_ROWS rows x (M, D): router (E, D) and bias (E,)
-    float32, expert stacks gate_up (E, 2I, D) and down (E, D, I) both float32 or both bfloat16."""
+    float32, expert stacks gate_up (E, 2I, D) and down (E, D, I) both float32 or both bfloat16.
+    Exactly tied biased scores pick the lower expert id, where torch.topk may pick another: only a
+    degenerate router (all-zero weights, a zero input) ties, so prefill and decode still agree."""
     if not (
         _plain(x, router, bias)
         and x.dim() == 2

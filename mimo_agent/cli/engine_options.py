@@ -12,11 +12,11 @@ def add_engine_options(parser: argparse.ArgumentParser, keep_fp8_help: str) -> N
     parser.add_argument("--dtype", choices=DTYPES, default="float32", help="activation (and weight) dtype")
     parser.add_argument(
         "--weight-dtype",
-        choices=DTYPES,
+        choices=("float32", "bfloat16"),
         default=None,
-        help="store the matrix weights in this dtype instead of --dtype; bfloat16 with --dtype float32 "
-        "halves the bytes each decoded token reads from memory and still multiplies in float32 "
-        "(lossless for a bfloat16 checkpoint; the fast path on CPUs, where bfloat16 arithmetic is slow)",
+        help="store the matrix weights (not the embeddings) in this dtype instead of --dtype; bfloat16 "
+        "with --dtype float32 halves the bytes each decoded token reads from memory and still "
+        "multiplies in float32 (lossless for a bfloat16 checkpoint; fast with the native CPU kernels)",
     )
     parser.add_argument("--device", default="cpu", help="torch device, e.g. cpu or cuda:0")
     parser.add_argument("--keep-fp8", action="store_true", help=keep_fp8_help)

@@ -8,6 +8,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from mimo_agent.engine import draft_weights
+from mimo_agent.engine import engine as engine_module
 from mimo_agent.engine.draft_weights import Int8Linear, int8_drafting
 from mimo_agent.engine.engine import Engine
 from mimo_agent.engine.errors import EngineError
@@ -35,8 +36,9 @@ def test_int8_linear_is_the_per_row_scaled_weight(rows: int, in_features: int) -
 def test_the_int8_kernel_runs_for_few_rows() -> None:
     layer = Int8Linear(torch.randn(32, 64))
     x = torch.randn(3, 64)
-    assert ops.few_rows_linear_int8(x, layer.weight, layer.scale) is not None
-    assert ops.few_rows_linear_int8(torch.randn(9, 64), layer.weight, layer.scale) is None
+    assert ops.few_rows_linear(x, layer.weight, layer.scale) is not None
+    assert ops.few_rows_linear(torch.randn(9, 64), layer.weight, layer.scale) is None
+    assert ops.few_rows_linear(x, layer.weight) is None  # int8 without its scales: refused
     together = layer(x)
     assert all(torch.equal(layer(x[r : r + 1])[0], together[r]) for r in range(3))
 
@@ -60,12 +62,34 @@ def test_int8_drafts_keep_greedy_output_and_are_the_default() -> None:
     torch.manual_seed(6)
     heads = MTPHeads(model.config, 3).eval()
     engine = Engine(model, max_seq_len=256, mtp=heads)
-    assert isinstance(engine.draft_lm_head, Int8Linear) and engine.draft_heads is not heads
+    draft_heads, draft_head = engine.draft_modules()
+    assert isinstance(draft_head, Int8Linear) and draft_heads is not heads
     prompt, params = [5, 17, 99, 3, 42, 7, 250, 31], SamplingParams(max_new_tokens=60)
     plain = engine.complete(prompt, params=params, mtp_steps=0)
     spec = engine.complete(prompt, params=params, mtp_steps=3, mtp_adaptive=False)
     assert spec.token_ids == plain.token_ids and spec.stats.speculation.drafted > 0
     own = Engine(model, max_seq_len=256, mtp=heads, draft_weights="model")
-    assert own.draft_heads is heads and own.draft_lm_head is model.lm_head
+    assert own.draft_modules() == (heads, model.lm_head)
     with pytest.raises(EngineError, match="draft_weights='fp4'"):
         Engine(model, mtp=heads, draft_weights="fp4")  # type: ignore[arg-type]
+
+
+def test_int8_drafts_only_where_the_int8_kernel_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Elsewhere each draft would dequantise whole matrices: the model's own weights draft instead."""
+    model = engine_twin(tiny_model(seed=7))
+    torch.manual_seed(7)
+    heads = MTPHeads(model.config, 1).eval()
+    monkeypatch.setattr(engine_module, "library", lambda: None)
+    assert Engine(model, mtp=heads, max_seq_len=64).draft_modules() == (heads, model.lm_head)
+    narrow = engine_twin(tiny_model(seed=7)).to(torch.bfloat16)  # bfloat16 activations
+    narrow_heads = MTPHeads(narrow.config, 1).to(torch.bfloat16).eval()
+    monkeypatch.undo()
+    assert Engine(narrow, mtp=narrow_heads, max_seq_len=64).draft_modules() == (narrow_heads, narrow.lm_head)
+
+
+def test_an_all_zero_row_quantises_to_zero() -> None:
+    weight = torch.randn(4, 32)
+    weight[2] = 0.0
+    layer = Int8Linear(weight)
+    assert layer.scale[2] == 1.0 and not layer.weight[2].any()
+    assert not layer(torch.randn(1, 32))[0, 2]

@@ -3,6 +3,7 @@ acceptance once the heads are self-distilled. Tiny models: window 16, so 100 tok
 
 from __future__ import annotations
 
+import copy
 from collections import Counter
 from collections.abc import Iterator
 
@@ -243,9 +244,8 @@ def test_rollback_leaves_caches_as_a_run_that_never_saw_rejected_drafts(
         assert torch.allclose(k, k_ref, atol=1e-5) and torch.allclose(v, v_ref, atol=1e-5)
     # the MTP rings: a drafter that only ever saw the committed tokens
     drafter = engine.drafter
-    fresh = MTPDrafter(
-        engine.draft_heads, twin.model.embed_tokens, engine.draft_lm_head, 3, drafter.rollback, 512
-    )  # the weights the engine drafts with
+    draft_heads, draft_head = engine.draft_modules()  # the weights the engine drafts with
+    fresh = MTPDrafter(draft_heads, twin.model.embed_tokens, draft_head, 3, drafter.rollback, 512)
     with torch.inference_mode():
         fresh.observe(target_hidden(twin, committed[:-1]), 0)
         fresh.catch_up(committed)
@@ -356,3 +356,17 @@ def test_reference_hidden_state_is_before_the_final_norm(twin: MiMoForCausalLM) 
     with torch.no_grad():
         logits = reference(ids[None]).logits[0]
         assert torch.allclose(twin.lm_head(twin.model.norm(hidden)), logits, atol=1e-5)
+
+
+def test_bfloat16_weights_keep_speculative_greedy_identity(
+    twin: MiMoForCausalLM, distilled: MTPHeads
+) -> None:
+    """Narrow weights in the target and the heads: drafts are accepted and the output is plain greedy's."""
+    model, heads = copy.deepcopy(twin), copy.deepcopy(distilled)
+    engine = Engine(model, max_seq_len=256, mtp=heads, weight_dtype=torch.bfloat16)
+    assert model.lm_head.weight.dtype == heads.layers[0].eh_proj.weight.dtype == torch.bfloat16
+    params = SamplingParams(max_new_tokens=NEW)
+    plain = engine.complete(PROMPTS[0], params=params, mtp_steps=0)
+    spec = engine.complete(PROMPTS[0], params=params, mtp_steps=3, mtp_adaptive=False)
+    assert spec.token_ids == plain.token_ids
+    assert spec.stats.speculation is not None and spec.stats.speculation.accepted_length > 1.2

@@ -4,6 +4,7 @@ storage dtype (bfloat16 weights computed in float32)."""
 from __future__ import annotations
 
 import copy
+from pathlib import Path
 
 import pytest
 import torch
@@ -11,13 +12,13 @@ from torch import nn
 
 from mimo_agent.engine import native, weight_layout
 from mimo_agent.engine.engine import Engine
+from mimo_agent.engine.errors import EngineError
 from mimo_agent.engine.kv_cache import KVCache
-from mimo_agent.engine.mtp import MTPHeads
 from mimo_agent.engine.sampling import SamplingParams
 from mimo_agent.engine.weight_layout import decode_layout, store_weights
 from mimo_agent.evals.bench_engine import round_to_bfloat16
 from tests.engine.conftest import engine_twin
-from tests.engine.tiny_models import tiny_model
+from tests.engine.tiny_models import save_tiny, tiny_model
 
 
 @pytest.mark.parametrize("with_native", [True, False])
@@ -132,14 +133,16 @@ def test_bfloat16_weights_decode_as_their_float32_widening() -> None:
     )
 
 
-def test_bfloat16_weights_keep_speculative_greedy_identity() -> None:
-    """MTP drafts and verification with narrow weights: output equal to plain greedy decoding."""
-    model = bfloat16_exact(engine_twin(tiny_model(seed=4)))
-    torch.manual_seed(4)
-    heads = bfloat16_exact(MTPHeads(model.config, 3).eval())
-    engine = Engine(model, max_seq_len=256, mtp=heads, weight_dtype=torch.bfloat16)
-    assert heads.layers[0].eh_proj.weight.dtype == torch.bfloat16
-    prompt, params = [3, 141, 59, 26, 53, 58, 97, 93], SamplingParams(max_new_tokens=80)
-    plain = engine.complete(prompt, params=params, mtp_steps=0)
-    spec = engine.complete(prompt, params=params, mtp_steps=3)
-    assert spec.token_ids == plain.token_ids and spec.stats.speculation is not None
+def test_a_checkpoint_loads_its_matrices_straight_into_the_weight_dtype(tmp_path: Path) -> None:
+    """from_pretrained(weight_dtype=…) reads the matrices narrow: the same tensors, per name, as
+    narrowing a float32 load afterwards, and the same logits."""
+    save_tiny(tmp_path, seed=7)
+    narrow = Engine.from_pretrained(tmp_path, max_seq_len=64, weight_dtype=torch.bfloat16)
+    wide = Engine.from_pretrained(tmp_path, max_seq_len=64)
+    store_weights(wide.model, torch.bfloat16)
+    ours, theirs = narrow.model.state_dict(), wide.model.state_dict()
+    assert {n: t.dtype for n, t in ours.items()} == {n: t.dtype for n, t in theirs.items()}
+    assert all(torch.equal(ours[n], theirs[n]) for n in ours)
+    assert ours["model.embed_tokens.weight"].dtype == torch.float32
+    with pytest.raises(EngineError, match="weight_dtype=torch.int8"):
+        Engine.from_pretrained(tmp_path, weight_dtype=torch.int8)
