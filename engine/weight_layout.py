@@ -67,18 +67,11 @@ def decode_layout(module: nn.Module) -> int:
     """Re-store every CPU `nn.Linear` weight in the layout its decode matmul streams fastest; returns
     how many changed. Weights shared with an embedding (a tied lm_head) stay row-major: the embedding
     gathers rows. With the native kernel, attention's q/k/v weights are also fused into one."""
-    shared = {id(m.weight) for m in module.modules() if isinstance(m, nn.Embedding)}
     native = library() is not None
     changed = 0
-    for linear in module.modules():
-        weight = linear.weight if isinstance(linear, nn.Linear) else None
-        if (
-            weight is None
-            or id(weight) in shared
-            or weight.device.type != "cpu"
-            or not weight.is_floating_point()
-        ):
-            continue
+    for weight in matrix_parameters(module).values():
+        if weight.dim() != 2 or weight.device.type != "cpu":
+            continue  # expert stacks: each expert's matrix is read in place, already row-major
         out_features, in_features = weight.shape
         column_major = out_features >= WIDE * in_features and not (
             native and weight.dtype in NATIVE_WEIGHT_DTYPES

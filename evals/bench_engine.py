@@ -125,9 +125,14 @@ def build_models(seed: int) -> tuple[MiMoV2FlashForCausalLM, MiMoForCausalLM]:
             elif name.endswith("e_score_correction_bias"):
                 tensor.normal_(0.0, 0.1)
     reference.set_experts_implementation("eager")
-    model = MiMoForCausalLM(ModelConfig.from_dict(config.to_dict(), source="mini_config()"))
+    return reference, engine_twin(reference)
+
+
+def engine_twin(reference: MiMoV2FlashForCausalLM) -> MiMoForCausalLM:
+    """The engine model holding the reference's current weights."""
+    model = MiMoForCausalLM(ModelConfig.from_dict(reference.config.to_dict(), source="mini_config()"))
     model.load_state_dict(reference.state_dict(), strict=True)
-    return reference, model.eval()
+    return model.eval()
 
 
 def round_to_bfloat16(module: torch.nn.Module) -> None:
@@ -141,9 +146,7 @@ def round_to_bfloat16(module: torch.nn.Module) -> None:
 def bfloat16_checkpoint(reference: MiMoV2FlashForCausalLM) -> MiMoForCausalLM:
     """Round the reference's matrices to bfloat16 in place; an engine model holding the same values."""
     round_to_bfloat16(reference)
-    model = MiMoForCausalLM(ModelConfig.from_dict(reference.config.to_dict(), source="mini_config()"))
-    model.load_state_dict(reference.state_dict(), strict=True)
-    return model.eval()
+    return engine_twin(reference)
 
 
 class _ArrivalClock:
