@@ -65,7 +65,8 @@ def test_chat_in_tmux_fixes_the_bug_with_approvals(tmp_path: Path) -> None:
     term.tmux("new-session", "-d", "-s", "chat", "-x", "100", "-y", "30", "-c", str(repo), command)
     try:
         term.wait_for("type a message")
-        status = term.wait_for("step 0").rstrip().splitlines()[-1]
+        # the status line reads "│ – tok/s … loading" until the backend is up; wait for the ready line
+        status = term.wait_for("replay │").rstrip().splitlines()[-1]
         assert status.split()[:3] == ["replay", "│", "–"] and status.endswith("ask")
         term.type("fix the failing test")
         term.press("Enter")
