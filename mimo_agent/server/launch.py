@@ -21,7 +21,9 @@ def free_port() -> int:
 
 
 class ServerProcess:
-    """Starts the server, waits until /health answers, and kills its whole process group on exit."""
+    """Starts the server, waits until /health answers, and kills its whole process group on exit.
+
+    The server's output goes to a log in $TMPDIR (read by `log()` while it runs), removed with the server."""
 
     def __init__(
         self, model: Path, *extra_args: str, name: str = "tiny", ready_timeout: float = 120.0
@@ -32,8 +34,9 @@ class ServerProcess:
             try:
                 self._wait_ready(ready_timeout)
                 return
-            except RuntimeError:
-                if attempt == 2 or "address already in use" not in self.log():
+            except RuntimeError as exc:  # its message quotes the log's tail
+                self.log_path.unlink(missing_ok=True)
+                if attempt == 2 or "address already in use" not in str(exc):
                     raise
 
     def _start(self, model: Path, extra_args: tuple[str, ...]) -> None:
@@ -70,8 +73,9 @@ class ServerProcess:
             except httpx.TransportError:
                 pass
             time.sleep(0.2)
+        said = self.log()
         self.kill()
-        raise RuntimeError(f"server not ready after {timeout:.0f}s: {self.log()}")
+        raise RuntimeError(f"server not ready after {timeout:.0f}s: {said}")
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")[-2000:]
@@ -81,6 +85,7 @@ class ServerProcess:
             os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait(timeout=30)
         self._log.close()
+        self.log_path.unlink(missing_ok=True)
 
     def __enter__(self) -> ServerProcess:
         return self
