@@ -25,6 +25,8 @@ for name, folder in ROOTS.items():
 setup(
     packages=packages,
     package_dir=package_dir,
-    package_data={"": ["*.c", "*.jinja", "*.j2", "*.scm", "*.tcss", "*.json", "*.yaml", "*.toml", "*.txt", "*.md"]},
+    package_data={
+        "": ["*.c", "*.jinja", "*.j2", "*.scm", "*.tcss", "*.json", "*.yaml", "*.toml", "*.txt", "*.md"]
+    },
     include_package_data=True,
 )

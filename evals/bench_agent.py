@@ -33,7 +33,9 @@ def outputs(steps: int) -> list[str]:
         if i % 2:
             out.append(call("grep", pattern=f"def f{i % 60}\\b"))
         else:
-            out.append(call("read_file", path="mod.py", start_line=str(1 + i % 150), end_line=str(30 + i % 150)))
+            out.append(
+                call("read_file", path="mod.py", start_line=str(1 + i % 150), end_line=str(30 + i % 150))
+            )
     return [*out, call("finish", summary="done")]
 
 
@@ -45,7 +47,11 @@ def main(argv: list[str] | None = None) -> int:
         repo = Path(tmp) / "repo"
         repo.mkdir()
         (repo / "mod.py").write_text(SOURCE)
-        for cmd in (["init", "-q"], ["add", "-A"], ["-c", "user.name=b", "-c", "user.email=b@b", "commit", "-qm", "b"]):
+        for cmd in (
+            ["init", "-q"],
+            ["add", "-A"],
+            ["-c", "user.name=b", "-c", "user.email=b@b", "commit", "-qm", "b"],
+        ):
             subprocess.run(["git", *cmd], cwd=repo, check=True)
         step_times: list[float] = []
         marks: dict[str, float] = {}
@@ -58,8 +64,11 @@ def main(argv: list[str] | None = None) -> int:
                 marks["start"] = now
 
         request = RunRequest(
-            repo, "benchmark task", flags={"permissions": {"mode": "yolo"}, "budgets": {"max_steps": args.steps + 1}},
-            trajectory_path=Path(tmp) / "t.json", session_path=Path(tmp) / "s.jsonl",
+            repo,
+            "benchmark task",
+            flags={"permissions": {"mode": "yolo"}, "budgets": {"max_steps": args.steps + 1}},
+            trajectory_path=Path(tmp) / "t.json",
+            session_path=Path(tmp) / "s.jsonl",
             environ={"XDG_CONFIG_HOME": str(Path(tmp) / "xdg")},
         )
         prepared = prepare_run(request, on_event, backend=ReplayBackend(outputs(args.steps)))

@@ -28,21 +28,30 @@ def main() -> int:
         hub = cw.to_hub_layout(root / "src", root / "hub", mtp_layers=3, seed=7)
         fp8 = cw.quantize_fp8(hub, root / "fp8", block=(16, 20))
         for dtype in (torch.float32, torch.bfloat16):
-            engines = [Engine.from_pretrained(fp8, dtype=dtype, max_seq_len=256, keep_fp8=keep) for keep in (False, True)]
+            engines = [
+                Engine.from_pretrained(fp8, dtype=dtype, max_seq_len=256, keep_fp8=keep)
+                for keep in (False, True)
+            ]
             sizes = [resident_bytes(e.model, e.mtp) for e in engines]
             speeds = [
-                e.complete(list(range(3, 40)), params=SamplingParams(max_new_tokens=64), mtp_steps=0).stats.tokens_per_second
+                e.complete(
+                    list(range(3, 40)), params=SamplingParams(max_new_tokens=64), mtp_steps=0
+                ).stats.tokens_per_second
                 for e in engines
             ]
-            rows.append({
-                "dtype": str(dtype).removeprefix("torch."),
-                "resident_bytes_dequantised": sizes[0],
-                "resident_bytes_keep_fp8": sizes[1],
-                "ratio": round(sizes[1] / sizes[0], 3),
-                "decode_tokens_per_second_dequantised": round(speeds[0], 1),
-                "decode_tokens_per_second_keep_fp8": round(speeds[1], 1),
-            })
-    print(json.dumps({"model": "tiny hub checkpoint, 3 MTP layers, FP8 blocks 16x20", "runs": rows}, indent=2))
+            rows.append(
+                {
+                    "dtype": str(dtype).removeprefix("torch."),
+                    "resident_bytes_dequantised": sizes[0],
+                    "resident_bytes_keep_fp8": sizes[1],
+                    "ratio": round(sizes[1] / sizes[0], 3),
+                    "decode_tokens_per_second_dequantised": round(speeds[0], 1),
+                    "decode_tokens_per_second_keep_fp8": round(speeds[1], 1),
+                }
+            )
+    print(
+        json.dumps({"model": "tiny hub checkpoint, 3 MTP layers, FP8 blocks 16x20", "runs": rows}, indent=2)
+    )
     return 0
 
 

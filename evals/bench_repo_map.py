@@ -43,40 +43,61 @@ def _module(language: str, index: int, rng: random.Random, total: int) -> tuple[
 
     cls = f"Widget{index:05d}"
     if language == "python":
-        body = [f"LIMIT_{index} = {index}\n\n", f"class {cls}:\n    def run(self, x: int) -> int:\n        return x\n\n"]
-        body += [f"def {f}(x):\n    y = x + 1\n{calls(k, '    y = {}(y)' + chr(10))}    return y\n\n"
-                 for k, f in enumerate(functions)]
+        body = [
+            f"LIMIT_{index} = {index}\n\n",
+            f"class {cls}:\n    def run(self, x: int) -> int:\n        return x\n\n",
+        ]
+        body += [
+            f"def {f}(x):\n    y = x + 1\n{calls(k, '    y = {}(y)' + chr(10))}    return y\n\n"
+            for k, f in enumerate(functions)
+        ]
         return f"pkg{index % 40}/{name}.py", "".join(body)
     if language in ("javascript", "typescript"):
         typed = ": number" if language == "typescript" else ""
         body = [f"export class {cls} {{\n  run(x{typed}){typed} {{\n    return x;\n  }}\n}}\n\n"]
-        body += [f"export function {f}(x{typed}){typed} {{\n  let y = x + 1;\n{calls(k, '  y = {}(y);' + chr(10))}"
-                 f"  return y;\n}}\n\n" for k, f in enumerate(functions)]
+        body += [
+            f"export function {f}(x{typed}){typed} {{\n  let y = x + 1;\n{calls(k, '  y = {}(y);' + chr(10))}"
+            f"  return y;\n}}\n\n"
+            for k, f in enumerate(functions)
+        ]
         ext = "ts" if language == "typescript" else "js"
         return f"web{index % 40}/{name}.{ext}", "".join(body)
     if language == "go":
-        body = [f"package p{index % 40}\n\ntype {cls} struct {{\n\tSize int\n}}\n\n",
-                f"func (w *{cls}) Run(x int) int {{\n\treturn x + w.Size\n}}\n\n"]
-        body += [f"func {f}(x int) int {{\n\ty := x + 1\n{calls(k, chr(9) + 'y = {}(y)' + chr(10))}\treturn y\n}}\n\n"
-                 for k, f in enumerate(functions)]
+        body = [
+            f"package p{index % 40}\n\ntype {cls} struct {{\n\tSize int\n}}\n\n",
+            f"func (w *{cls}) Run(x int) int {{\n\treturn x + w.Size\n}}\n\n",
+        ]
+        body += [
+            f"func {f}(x int) int {{\n\ty := x + 1\n{calls(k, chr(9) + 'y = {}(y)' + chr(10))}\treturn y\n}}\n\n"
+            for k, f in enumerate(functions)
+        ]
         return f"go{index % 40}/{name}.go", "".join(body)
     if language == "rust":
-        body = [f"pub struct {cls} {{\n    size: i64,\n}}\n\n",
-                f"impl {cls} {{\n    pub fn run(&self, x: i64) -> i64 {{\n        x + self.size\n    }}\n}}\n\n"]
-        body += [f"pub fn {f}(x: i64) -> i64 {{\n    let mut y = x + 1;\n{calls(k, '    y = {}(y);' + chr(10))}"
-                 f"    y\n}}\n\n" for k, f in enumerate(functions)]
+        body = [
+            f"pub struct {cls} {{\n    size: i64,\n}}\n\n",
+            f"impl {cls} {{\n    pub fn run(&self, x: i64) -> i64 {{\n        x + self.size\n    }}\n}}\n\n",
+        ]
+        body += [
+            f"pub fn {f}(x: i64) -> i64 {{\n    let mut y = x + 1;\n{calls(k, '    y = {}(y);' + chr(10))}"
+            f"    y\n}}\n\n"
+            for k, f in enumerate(functions)
+        ]
         return f"rs{index % 40}/{name}.rs", "".join(body)
     if language == "java":
         body = [f"public class {cls} {{\n    private int size;\n\n"]
-        body += [f"    public static int {f}(int x) {{\n        int y = x + 1;\n"
-                 f"{calls(k, '        y = Lib.{}(y);' + chr(10))}        return y;\n    }}\n\n"
-                 for k, f in enumerate(functions)]
+        body += [
+            f"    public static int {f}(int x) {{\n        int y = x + 1;\n"
+            f"{calls(k, '        y = Lib.{}(y);' + chr(10))}        return y;\n    }}\n\n"
+            for k, f in enumerate(functions)
+        ]
         return f"java{index % 40}/{cls}.java", "".join(body) + "}\n"
     prefix = "" if language == "c" else f"namespace n{index % 40} {{\n\n"
     suffix = "" if language == "c" else "}\n"
     body = [prefix, f"typedef struct {cls} {{\n    int size;\n}} {cls};\n\n"]
-    body += [f"int {f}(int x) {{\n    int y = x + 1;\n{calls(k, '    y = {}(y);' + chr(10))}    return y;\n}}\n\n"
-             for k, f in enumerate(functions)]
+    body += [
+        f"int {f}(int x) {{\n    int y = x + 1;\n{calls(k, '    y = {}(y);' + chr(10))}    return y;\n}}\n\n"
+        for k, f in enumerate(functions)
+    ]
     ext = "c" if language == "c" else "cpp"
     return f"native{index % 40}/{name}.{ext}", "".join(body) + suffix
 
@@ -103,7 +124,9 @@ def _timed(fn) -> tuple[float, object]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--files", type=int, default=2000)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--max-tokens", type=int, default=1024)
@@ -120,7 +143,9 @@ def main(argv: list[str] | None = None) -> int:
         other_focus = min(
             _timed(lambda i=i: mapper.build(f"pkg{i}/m{i:05d}.py", args.max_tokens))[0] for i in (16, 24, 32)
         )
-        warm_disk = min(_timed(lambda: RepoMapper(root).build(focus, args.max_tokens))[0] for _ in range(args.repeats))
+        warm_disk = min(
+            _timed(lambda: RepoMapper(root).build(focus, args.max_tokens))[0] for _ in range(args.repeats)
+        )
         edited = root / focus
         os.utime(edited, ns=(edited.stat().st_atime_ns, edited.stat().st_mtime_ns + 1_000_000))
         one_edit, after_edit = _timed(lambda: mapper.build(focus, args.max_tokens))

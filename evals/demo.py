@@ -83,7 +83,9 @@ def main(argv: list[str] | None = None) -> int:
 
     say("1/3 a held-out buggy repository (test split: programs the model never trained on)")
     shutil.rmtree(work / "tasks", ignore_errors=True)  # the demo's own folder, from an earlier run with --out
-    instances_path, specs_path = generate_split("test", 1, args.seed, work / "tasks", pip_install=(PYTEST_REQUIREMENT,))
+    instances_path, specs_path = generate_split(
+        "test", 1, args.seed, work / "tasks", pip_install=(PYTEST_REQUIREMENT,)
+    )
     instance = json.loads(instances_path.read_text().splitlines()[0])
     spec = json.loads(specs_path.read_text())[instance["instance_id"]]
     repo = work / "tasks" / spec["source"]["path"]

@@ -64,13 +64,17 @@ def language_for_path(path: str) -> str | None:
 @cache
 def load_language(name: str) -> Language:
     if name not in GRAMMAR_MODULES:
-        raise GrammarMissingError(f"no tree-sitter grammar for {name!r} (known: {', '.join(GRAMMAR_MODULES)})")
+        raise GrammarMissingError(
+            f"no tree-sitter grammar for {name!r} (known: {', '.join(GRAMMAR_MODULES)})"
+        )
     module_name, function = GRAMMAR_MODULES[name]
     try:
         module = importlib.import_module(module_name)
     except ImportError as exc:
         package = module_name.replace("_", "-")
-        raise GrammarMissingError(f"the tree-sitter grammar package {package!r} is missing: pip install {package}") from exc
+        raise GrammarMissingError(
+            f"the tree-sitter grammar package {package!r} is missing: pip install {package}"
+        ) from exc
     return Language(getattr(module, function)())
 
 

@@ -28,7 +28,10 @@ def workspace_files(workspace: Path) -> list[str]:
     try:
         proc = subprocess.run(
             ["git", "ls-files", "--cached", "--others", "--exclude-standard"],
-            cwd=workspace, capture_output=True, text=True, timeout=10,
+            cwd=workspace,
+            capture_output=True,
+            text=True,
+            timeout=10,
         )
         if proc.returncode == 0:
             return sorted(set(proc.stdout.splitlines()))

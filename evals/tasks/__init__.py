@@ -8,4 +8,11 @@ re-grades one instance with its gold patch. Command line: `python -m mimo_agent.
 from mimo_agent.evals.tasks.check import CheckResult, check_instance
 from mimo_agent.evals.tasks.generate import PYTEST_REQUIREMENT, GenerationError, generate_split, templates_for
 
-__all__ = ["PYTEST_REQUIREMENT", "CheckResult", "GenerationError", "check_instance", "generate_split", "templates_for"]
+__all__ = [
+    "PYTEST_REQUIREMENT",
+    "CheckResult",
+    "GenerationError",
+    "check_instance",
+    "generate_split",
+    "templates_for",
+]

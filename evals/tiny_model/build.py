@@ -60,7 +60,10 @@ def make_tasks(work: Path, train_tasks: int, val_tasks: int, seed: int, workers:
     (work / DATA_KEY_FILE).unlink(missing_ok=True)
     dirs = _task_dirs(work, train_tasks, workers)
     parts = len(dirs) - 1
-    jobs = [("train", train_tasks // parts + (i < train_tasks % parts), seed * 100 + i, dirs[i]) for i in range(parts)]
+    jobs = [
+        ("train", train_tasks // parts + (i < train_tasks % parts), seed * 100 + i, dirs[i])
+        for i in range(parts)
+    ]
     jobs.append(("validation", val_tasks, seed, dirs[-1]))
     with ProcessPoolExecutor(max(1, workers)) as pool:
         return list(pool.map(_split, jobs))
@@ -128,12 +131,21 @@ def build(
     data_key = {"seed": seed, "train_tasks": train_tasks, "val_tasks": val_tasks, "variants": variants,
                 "workers": workers}  # fmt: skip
     reused = _data_ready(work, data_key)
-    say(f"1/5 tasks: {train_tasks} training, {val_tasks} validation" + (" (reused from --work)" if reused else ""))
-    task_dirs = _task_dirs(work, train_tasks, workers) if reused else make_tasks(work, train_tasks, val_tasks, seed, workers)
+    say(
+        f"1/5 tasks: {train_tasks} training, {val_tasks} validation"
+        + (" (reused from --work)" if reused else "")
+    )
+    task_dirs = (
+        _task_dirs(work, train_tasks, workers)
+        if reused
+        else make_tasks(work, train_tasks, val_tasks, seed, workers)
+    )
     phase("tasks")
     say(f"2/5 expert trajectories ({variants} per training task)")
     if reused:
-        trajectory_files = [work / f"trajectories-{tasks.name.removeprefix('tasks-')}.jsonl" for tasks in task_dirs]
+        trajectory_files = [
+            work / f"trajectories-{tasks.name.removeprefix('tasks-')}.jsonl" for tasks in task_dirs
+        ]
     else:
         trajectory_files = make_trajectories(task_dirs, work, variants, seed, workers)
         (work / DATA_KEY_FILE).write_text(json.dumps(data_key) + "\n", encoding="utf-8")
@@ -147,7 +159,9 @@ def build(
     staging = work / "checkpoint"
     shutil.rmtree(staging, ignore_errors=True)
     save_tokenizer(tokenizer, staging)
-    keep = kept_words([json.dumps(tool.to_openai()) for tool in agent_tools(agent_flags()["tools"]["enabled"])])
+    keep = kept_words(
+        [json.dumps(tool.to_openai()) for tool in agent_tools(agent_flags()["tools"]["enabled"])]
+    )
     samples = RenamedSamples(tokenizer, train_rows, keep, options.rename_share)
     validation = samples_from(tokenizer, val_rows)
     phase("tokenizer")

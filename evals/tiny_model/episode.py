@@ -95,7 +95,9 @@ def run_episode(
     finally:
         prepared.close()
     patch = prepared.repo.diff(prepared.base_commit)
-    failure = "" if run.outcome.kind is OutcomeKind.FINISHED else f"{run.outcome.kind.value}: {run.outcome.message}"
+    failure = (
+        "" if run.outcome.kind is OutcomeKind.FINISHED else f"{run.outcome.kind.value}: {run.outcome.message}"
+    )
     if not failure:
         failure = grade(instance, spec, workspace)
     return Episode(
@@ -121,9 +123,13 @@ def tool_environment() -> dict[str, str]:
 
 
 def grade(instance: dict[str, Any], spec: dict[str, Any], workspace: Path) -> str:
-    """"" when the hidden tests pass on the agent's work, else what failed (the workspace is scratch)."""
+    """ "" when the hidden tests pass on the agent's work, else what failed (the workspace is scratch)."""
     applied = subprocess.run(
-        ["git", "apply", "-"], cwd=workspace, input=instance["test_patch"], text=True, capture_output=True,
+        ["git", "apply", "-"],
+        cwd=workspace,
+        input=instance["test_patch"],
+        text=True,
+        capture_output=True,
         timeout=GIT_TIMEOUT,
     )
     if applied.returncode != 0:

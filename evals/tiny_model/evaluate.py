@@ -52,7 +52,9 @@ def harness_run(model: Path, tasks: Path, out: Path, max_steps: int, workers: in
     ]  # fmt: skip
     started = time.monotonic()
     env = {name: value for name, value in os.environ.items() if name != "PYTEST_ADDOPTS"}
-    code = subprocess.run(command, env=env, stdout=2).returncode  # its stdout to our stderr: ours is the report
+    code = subprocess.run(
+        command, env=env, stdout=2
+    ).returncode  # its stdout to our stderr: ours is the report
     seconds = time.monotonic() - started
     reports = sorted(out.glob(f"*.{RUN_ID}.json"))
     if code not in (0, 1) or not reports:
@@ -72,7 +74,9 @@ def harness_run(model: Path, tasks: Path, out: Path, max_steps: int, workers: in
     }
 
 
-def mtp_acceptance(model: Path, rows: list[dict[str, Any]], max_turns: int, mtp_steps: int = 3) -> dict[str, Any]:
+def mtp_acceptance(
+    model: Path, rows: list[dict[str, Any]], max_turns: int, mtp_steps: int = 3
+) -> dict[str, Any]:
     """Tokens per verify pass while the model greedily re-decodes held-out assistant turns from their context,
     and the speed-up over plain greedy decoding of the same turns (CPU seconds, so a busy machine skews
     both alike); the two outputs must be identical token for token."""
@@ -89,7 +93,9 @@ def mtp_acceptance(model: Path, rows: list[dict[str, Any]], max_turns: int, mtp_
             params = SamplingParams(temperature=0.0, max_new_tokens=length)
             outputs = {}
             for name, steps in (("plain", 0), ("mtp", mtp_steps)):
-                engine.complete(ids[:start], params=SamplingParams(max_new_tokens=1), mtp_steps=0)  # prefill, untimed
+                engine.complete(
+                    ids[:start], params=SamplingParams(max_new_tokens=1), mtp_steps=0
+                )  # prefill, untimed
                 clock = time.process_time()
                 result = engine.complete(ids[:start], params=params, mtp_steps=steps, mtp_adaptive=False)
                 seconds[name] += time.process_time() - clock

@@ -60,6 +60,8 @@ def _observations(messages: Sequence[Message]) -> list[str]:
     observations = []
     for message in messages[last + 1 :]:
         if message["role"] != "tool":
-            raise ExpertError(f"the loop answered the expert with {message['role']} text: {message['content'][:300]!r}")
+            raise ExpertError(
+                f"the loop answered the expert with {message['role']} text: {message['content'][:300]!r}"
+            )
         observations.append(str(message["content"]))
     return observations

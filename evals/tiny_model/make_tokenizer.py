@@ -35,7 +35,11 @@ def training_texts(rows: list[dict[str, Any]], tasks_dir: Path) -> list[str]:
 
 
 def build(
-    trajectories: Path, tasks_dir: Path, out_dir: Path, vocab_size: int = DEFAULT_VOCAB_SIZE, call_tokens: bool = True
+    trajectories: Path,
+    tasks_dir: Path,
+    out_dir: Path,
+    vocab_size: int = DEFAULT_VOCAB_SIZE,
+    call_tokens: bool = True,
 ) -> dict[str, Any]:
     """Train, save to `out_dir`, and return the statistics (also written to `out_dir/stats.json`)."""
     rows = read_trajectories(trajectories)
@@ -82,15 +86,25 @@ def main(argv: list[str] | None = None) -> int:
         description="Train the demo model's byte-level BPE tokenizer (MiMo chat tokens and template) and "
         "report its statistics on the expert trajectories.",
     )
-    parser.add_argument("--trajectories", type=Path, required=True, help="JSONL from ...tiny_model.trajectories")
+    parser.add_argument(
+        "--trajectories", type=Path, required=True, help="JSONL from ...tiny_model.trajectories"
+    )
     parser.add_argument("--tasks", type=Path, required=True, help="the task split the trajectories solved")
-    parser.add_argument("--out", type=Path, required=True, help="folder for the tokenizer files and stats.json")
-    parser.add_argument("--vocab-size", type=int, default=DEFAULT_VOCAB_SIZE, help="BPE vocabulary incl. 256 bytes")
+    parser.add_argument(
+        "--out", type=Path, required=True, help="folder for the tokenizer files and stats.json"
+    )
+    parser.add_argument(
+        "--vocab-size", type=int, default=DEFAULT_VOCAB_SIZE, help="BPE vocabulary incl. 256 bytes"
+    )
     parser.add_argument(
         "--no-call-tokens", action="store_true", help="leave <function=, <parameter=, … to the BPE merges"
     )
     parser.add_argument(
-        "--compare", type=int, nargs="*", metavar="VOCAB", help="also print tokens per trajectory for these sizes"
+        "--compare",
+        type=int,
+        nargs="*",
+        metavar="VOCAB",
+        help="also print tokens per trajectory for these sizes",
     )
     args = parser.parse_args(argv)
     if not args.trajectories.is_file():

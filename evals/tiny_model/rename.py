@@ -20,7 +20,11 @@ _DEFINED = re.compile(r"\b(?:def|class)\s+([A-Za-z_]\w*)")
 _MODULE_PATH = re.compile(r"\b([a-z_][a-z0-9_]*)/([a-z_][a-z0-9_]*)\.py\b")
 _IMPORT = re.compile(r"\bfrom\s+([a-z_][a-z0-9_]*)\.([a-z_][a-z0-9_]*)\s+import\b")
 _WORD = re.compile(r"[A-Za-z_]\w*")
-_KEEP = frozenset(keyword.kwlist) | frozenset(dir(builtins)) | {"self", "cls", "tests", "test", "conftest", "pytest"}
+_KEEP = (
+    frozenset(keyword.kwlist)
+    | frozenset(dir(builtins))
+    | {"self", "cls", "tests", "test", "conftest", "pytest"}
+)
 _CONSONANTS = "bdfgklmnprstvz"
 _VOWELS = "aeiou"
 
@@ -37,7 +41,9 @@ def candidate_names(text: str, keep: frozenset[str]) -> list[str]:
         for match in pattern.finditer(text):
             for name in match.groups():
                 found.setdefault(name, None)
-    return [name for name in found if name not in keep and not name.startswith(("test", "_")) and len(name) > 2]
+    return [
+        name for name in found if name not in keep and not name.startswith(("test", "_")) and len(name) > 2
+    ]
 
 
 def _word(rng: random.Random) -> str:
@@ -65,7 +71,9 @@ def rename(
         return text, [list(span) for span in spans]
     taken = set(_WORD.findall(text))
     mapping = {name: fresh_name(name, rng, taken) for name in names}
-    pattern = re.compile(r"\b(" + "|".join(re.escape(n) for n in sorted(mapping, key=len, reverse=True)) + r")\b")
+    pattern = re.compile(
+        r"\b(" + "|".join(re.escape(n) for n in sorted(mapping, key=len, reverse=True)) + r")\b"
+    )
     pieces, new_spans, cursor, length = [], [], 0, 0
     for start, end in [*spans, (len(text), len(text))]:
         before = pattern.sub(lambda m: mapping[m.group(1)], text[cursor:start])

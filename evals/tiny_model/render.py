@@ -59,6 +59,8 @@ def render_with_spans(
         prompt = render(messages[:index], tools, add_generation_prompt=True, chat_template=template)
         upto = render(messages[: index + 1], tools, chat_template=template)
         if not (upto.startswith(prompt) and text.startswith(upto) and upto.endswith(END_OF_TURN)):
-            raise RenderError(f"messages[{index}]: the rendered history is not a prefix of the whole conversation")
+            raise RenderError(
+                f"messages[{index}]: the rendered history is not a prefix of the whole conversation"
+            )
         spans.append((len(prompt), len(upto)))
     return RenderedConversation(text, spans)

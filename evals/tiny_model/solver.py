@@ -114,8 +114,12 @@ class Solver:
             end = min(length, definition.end + self.rng.choice((1, 2, 4, 8)))
             call = tool_call("read_file", path=path, start_line=start, end_line=end)
         observations = yield self.say.before_read(path, definition.name) + call
-        if len(observations) != 1 or not re.search(rf"^ *{definition.start}\t", observations[0], re.MULTILINE):
-            raise ExpertError(f"read_file of {path} did not show line {definition.start}: {observations[:1]!r:.300}")
+        if len(observations) != 1 or not re.search(
+            rf"^ *{definition.start}\t", observations[0], re.MULTILINE
+        ):
+            raise ExpertError(
+                f"read_file of {path} did not show line {definition.start}: {observations[:1]!r:.300}"
+            )
         self.shown.setdefault(path, []).append((start, end))
 
     def _reach(self, edit: GoldEdit, site: Definition | None) -> Script:
@@ -133,7 +137,11 @@ class Solver:
     def _run_tests(self) -> Script:
         command = self.rng.choice(("python -m pytest -q", "python -m pytest -q", "python -m pytest -q tests"))
         observations = yield self.say.before_tests() + tool_call("bash", command=command)
-        if not _PASSED.search(observations[0]) or "failed" in observations[0] or "[exit code 0]" not in observations[0]:
+        if (
+            not _PASSED.search(observations[0])
+            or "failed" in observations[0]
+            or "[exit code 0]" not in observations[0]
+        ):
             raise ExpertError(f"the tests did not pass after the fix: {observations[0][-400:]!r}")
 
     # -- facts ---------------------------------------------------------------------------------------

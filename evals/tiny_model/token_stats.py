@@ -27,7 +27,10 @@ def token_counts(tokenizer: PreTrainedTokenizerBase, rows: Iterable[dict[str, An
         totals.append(len(ids))
         prompts.append(mask.index(1) if 1 in mask else len(mask))
         losses.append(sum(mask))
-        round_trips += tokenizer.decode(ids, skip_special_tokens=False, clean_up_tokenization_spaces=False) == row["text"]
+        round_trips += (
+            tokenizer.decode(ids, skip_special_tokens=False, clean_up_tokenization_spaces=False)
+            == row["text"]
+        )
     return {
         "trajectories": len(totals),
         "tokens": spread(totals),

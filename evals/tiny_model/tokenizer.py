@@ -63,8 +63,12 @@ def byte_level_bpe(
         initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
         show_progress=False,
     )
-    cut = re.compile("|".join(re.escape(token) for token in sorted({*CONTROL_TOKENS, *markup}, key=len, reverse=True)))
-    tokenizer.train_from_iterator((piece for text in texts for piece in cut.split(text) if piece), trainer=trainer)
+    cut = re.compile(
+        "|".join(re.escape(token) for token in sorted({*CONTROL_TOKENS, *markup}, key=len, reverse=True))
+    )
+    tokenizer.train_from_iterator(
+        (piece for text in texts for piece in cut.split(text) if piece), trainer=trainer
+    )
     tokenizer.add_special_tokens([AddedToken(t, special=True, normalized=False) for t in CONTROL_TOKENS])
     tokenizer.add_tokens([AddedToken(t, special=False, normalized=False) for t in markup])
     return tokenizer
@@ -112,5 +116,7 @@ def encode_with_mask(
             mask += [flag] * len(piece_ids)
         cursor = end
     if ids != tokenizer.encode(text, add_special_tokens=False):
-        raise MaskError("an assistant span boundary falls inside a token: encoding by pieces differs from the whole")
+        raise MaskError(
+            "an assistant span boundary falls inside a token: encoding by pieces differs from the whole"
+        )
     return ids, mask

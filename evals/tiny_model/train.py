@@ -97,7 +97,9 @@ def transformers_config(vocab_size: int, eos_token_id: int, pad_token_id: int) -
     return config.to_dict()
 
 
-def encode(tokenizer: PreTrainedTokenizerBase, text: str, spans: Sequence[Sequence[int]], instance_id: str) -> Sample:
+def encode(
+    tokenizer: PreTrainedTokenizerBase, text: str, spans: Sequence[Sequence[int]], instance_id: str
+) -> Sample:
     ids, mask = encode_with_mask(tokenizer, text, spans)
     return Sample(torch.tensor(ids), torch.tensor(mask, dtype=torch.bool), instance_id)
 
@@ -124,7 +126,11 @@ class RenamedSamples:
     so names must be copied from the context rather than remembered (see `rename`)."""
 
     def __init__(
-        self, tokenizer: PreTrainedTokenizerBase, rows: Sequence[dict[str, Any]], keep: frozenset[str], share: float
+        self,
+        tokenizer: PreTrainedTokenizerBase,
+        rows: Sequence[dict[str, Any]],
+        keep: frozenset[str],
+        share: float,
     ) -> None:
         self.tokenizer, self.rows, self.keep, self.share = tokenizer, list(rows), keep, share
 
@@ -179,7 +185,9 @@ def forward_hidden(model: MiMoForCausalLM, ids: torch.Tensor) -> torch.Tensor:
     return h
 
 
-def _scored(model: MiMoForCausalLM, hidden: torch.Tensor, sample: Sample) -> tuple[torch.Tensor, torch.Tensor]:
+def _scored(
+    model: MiMoForCausalLM, hidden: torch.Tensor, sample: Sample
+) -> tuple[torch.Tensor, torch.Tensor]:
     """(logits (n, V) float32, targets (n,)) at the positions whose next token is scored, only there."""
     rows = sample.scored[1:].nonzero().squeeze(1)
     return model.lm_head(model.model.norm(hidden[rows])).float(), sample.ids[rows + 1]

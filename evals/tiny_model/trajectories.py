@@ -43,13 +43,17 @@ def trajectory_record(episode: Episode, variant: int, seed: int) -> dict[str, An
     rendered = render_with_spans(episode.messages, episode.tools)
     for output, (start, end) in zip(episode.outputs, rendered.assistant_spans, strict=True):
         if rendered.text[start:end] != output + END_OF_TURN:
-            raise RenderError(f"{episode.instance_id}: an assistant turn renders differently from what was written")
+            raise RenderError(
+                f"{episode.instance_id}: an assistant turn renders differently from what was written"
+            )
     return {
         "instance_id": episode.instance_id,
         "variant": variant,
         "seed": seed,
         "steps": len(episode.outputs),
-        "tools_called": [m["tool_calls"][0]["function"]["name"] for m in episode.messages if m.get("tool_calls")],
+        "tools_called": [
+            m["tool_calls"][0]["function"]["name"] for m in episode.messages if m.get("tool_calls")
+        ],
         "messages": episode.messages,
         "outputs": episode.outputs,
         "text": rendered.text,
@@ -120,7 +124,9 @@ def generate_trajectories(
             for variant in range(variants)
         ]
         if workers > 1:
-            pool = stack.enter_context(ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")))
+            pool = stack.enter_context(
+                ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+            )
             results = pool.map(solve, jobs)
         else:
             results = map(solve, jobs)
@@ -183,10 +189,16 @@ def main(argv: list[str] | None = None) -> int:
         description="Solve a generated task split with the scripted expert through the real agent loop and "
         "write the resolved trajectories (conversation, chat-template text, assistant spans) as JSON Lines.",
     )
-    parser.add_argument("--tasks", type=Path, required=True, help="a split from `python -m mimo_agent.evals.tasks`")
-    parser.add_argument("--out", type=Path, required=True, help="JSONL file to write (FILE.summary.json beside it)")
+    parser.add_argument(
+        "--tasks", type=Path, required=True, help="a split from `python -m mimo_agent.evals.tasks`"
+    )
+    parser.add_argument(
+        "--out", type=Path, required=True, help="JSONL file to write (FILE.summary.json beside it)"
+    )
     parser.add_argument("--seed", type=int, default=0, help="the same seed gives the same expert choices")
-    parser.add_argument("--variants", type=int, default=1, help="episodes per task, each choosing its own path")
+    parser.add_argument(
+        "--variants", type=int, default=1, help="episodes per task, each choosing its own path"
+    )
     parser.add_argument("--limit", type=int, default=None, help="use only the first N tasks")
     parser.add_argument("--workers", type=int, default=1, help="episodes solved in parallel processes")
     parser.add_argument(

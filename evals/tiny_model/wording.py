@@ -14,7 +14,11 @@ from mimo_agent.evals.tiny_model.gold import Definition, GoldEdit
 
 SPEAK_SHARE = 0.55
 
-SNIPPET_BEFORE = ("Let me reproduce the problem first.", "I'll run the example from the issue.", "First, reproduce it.")
+SNIPPET_BEFORE = (
+    "Let me reproduce the problem first.",
+    "I'll run the example from the issue.",
+    "First, reproduce it.",
+)
 SNIPPET_AFTER = ("Let me run the example from the issue again.", "Checking the example from the issue.")
 SEARCH = ("Let me find where `{name}` is defined.", "Looking for `{name}`.", "Where is `{name}` defined?")
 READ = ("Let me read `{name}`.", "Reading {path}.", "Let me look at {path}.")

@@ -24,7 +24,12 @@ class Outcome:
     detail: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
-        return {"kind": self.kind.value, "message": self.message, "summary": self.summary, "detail": self.detail}
+        return {
+            "kind": self.kind.value,
+            "message": self.message,
+            "summary": self.summary,
+            "detail": self.detail,
+        }
 
 
 class RunStopped(Exception):

@@ -102,4 +102,6 @@ class PermissionPolicy:
         return Check(Verdict.ASK, f"running a command needs approval in {mode} mode")
 
     def remember(self, name: str, arguments: dict[str, Any]) -> None:
-        self.session_allowed.add((name, str(arguments.get("command", ""))) if name in COMMAND_TOOLS else (name, ""))
+        self.session_allowed.add(
+            (name, str(arguments.get("command", ""))) if name in COMMAND_TOOLS else (name, "")
+        )

@@ -38,8 +38,12 @@ def repository_facts(workspace: Path) -> list[str]:
     if head:
         branch = _git(workspace, "rev-parse", "--abbrev-ref", "HEAD") or "?"
         facts.append(f"git repository, branch {branch}, HEAD {head}")
-    entries = sorted(p.name + ("/" if p.is_dir() else "") for p in workspace.iterdir() if not p.name.startswith("."))
-    shown = ", ".join(entries[:MAX_TOP_LEVEL]) + (f", … ({len(entries) - MAX_TOP_LEVEL} more)" if len(entries) > MAX_TOP_LEVEL else "")
+    entries = sorted(
+        p.name + ("/" if p.is_dir() else "") for p in workspace.iterdir() if not p.name.startswith(".")
+    )
+    shown = ", ".join(entries[:MAX_TOP_LEVEL]) + (
+        f", … ({len(entries) - MAX_TOP_LEVEL} more)" if len(entries) > MAX_TOP_LEVEL else ""
+    )
     facts.append(f"top level: {shown or '(empty)'}")
     return facts
 
@@ -55,12 +59,17 @@ def read_agents_md(workspace: Path) -> str | None:
 
 
 def system_prompt(workspace: Path, today: dt.date | None = None) -> str:
-    return _environment().get_template("system.jinja").render(
-        workspace=workspace.resolve().name,
-        date=(today or dt.date.today()).isoformat(),
-        facts=repository_facts(workspace),
-        agents_md=read_agents_md(workspace),
-    ).strip()
+    return (
+        _environment()
+        .get_template("system.jinja")
+        .render(
+            workspace=workspace.resolve().name,
+            date=(today or dt.date.today()).isoformat(),
+            facts=repository_facts(workspace),
+            agents_md=read_agents_md(workspace),
+        )
+        .strip()
+    )
 
 
 def task_prompt(task: str) -> str:

@@ -10,15 +10,22 @@ from pathlib import Path
 def make_buggy_repo(root: Path) -> Path:
     root.mkdir(parents=True, exist_ok=True)
     (root / "calc.py").write_text("def add(a, b):\n    return a - b\n")
-    (root / "test_calc.py").write_text("from calc import add\n\n\ndef test_add():\n    assert add(2, 3) == 5\n")
-    for args in (["init", "-q"], ["add", "-A"], ["-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "base"]):
+    (root / "test_calc.py").write_text(
+        "from calc import add\n\n\ndef test_add():\n    assert add(2, 3) == 5\n"
+    )
+    for args in (
+        ["init", "-q"],
+        ["add", "-A"],
+        ["-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "base"],
+    ):
         subprocess.run(["git", *args], cwd=root, check=True)
     return root
 
 
 def call(name: str, **arguments: object) -> str:
     params = "".join(
-        f"<parameter={k}>{v if isinstance(v, str) else json.dumps(v)}</parameter>\n" for k, v in arguments.items()
+        f"<parameter={k}>{v if isinstance(v, str) else json.dumps(v)}</parameter>\n"
+        for k, v in arguments.items()
     )
     return f"<tool_call>\n<function={name}>\n{params}</function>\n</tool_call>"
 

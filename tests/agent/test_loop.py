@@ -19,7 +19,10 @@ def _run(tmp_path: Path, outputs: list[str], mode: str = "yolo", **budgets: int)
     if budgets:
         flags["budgets"] = budgets
     request = RunRequest(
-        workspace=repo, task="add(2, 3) returns -1", flags=flags, trajectory_path=tmp_path / "t.json",
+        workspace=repo,
+        task="add(2, 3) returns -1",
+        flags=flags,
+        trajectory_path=tmp_path / "t.json",
         environ={"XDG_CONFIG_HOME": str(tmp_path / "xdg")},
     )
     return repo, run_headless(request, on_event=seen.append), seen
@@ -98,9 +101,15 @@ def test_compaction_triggers_over_the_threshold_and_keeps_recent_turns(tmp_path:
         "permissions": {"mode": "yolo"},
         "budgets": {"max_repeated_calls": 9, "max_consecutive_invalid": 9},
     }
-    request = RunRequest(workspace=repo, task="add(2, 3) returns -1", flags=flags,
-                         environ={"XDG_CONFIG_HOME": str(tmp_path / "xdg")})
+    request = RunRequest(
+        workspace=repo,
+        task="add(2, 3) returns -1",
+        flags=flags,
+        environ={"XDG_CONFIG_HOME": str(tmp_path / "xdg")},
+    )
     result = run_headless(request, on_event=seen.append)
     assert result.outcome.kind is OutcomeKind.FINISHED, result.outcome
     compactions = [e for e in seen if isinstance(e, ev.Compacted)]
-    assert compactions and all(c.tokens_after < c.tokens_before and c.turns_summarised >= 1 for c in compactions)
+    assert compactions and all(
+        c.tokens_after < c.tokens_before and c.turns_summarised >= 1 for c in compactions
+    )

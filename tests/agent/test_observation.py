@@ -13,7 +13,10 @@ def count(text: str) -> int:
 
 
 def test_short_text_unchanged(tmp_path: Path) -> None:
-    assert shape_observation("hello\n", max_tokens=10, count_tokens=count, workspace=tmp_path, name="s1") == "hello\n"
+    assert (
+        shape_observation("hello\n", max_tokens=10, count_tokens=count, workspace=tmp_path, name="s1")
+        == "hello\n"
+    )
     assert not (tmp_path / ".mimo-agent").exists()
 
 

@@ -48,9 +48,21 @@ def data(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     generate_split("train", 2, 0, tasks)
     out = root / "trajectories.jsonl"
     summary = generate_trajectories(tasks, out, seed=0, work_dir=root / "work")
-    assert make_tokenizer.main(
-        ["--trajectories", str(out), "--tasks", str(tasks), "--out", str(root / "tokenizer"), "--vocab-size", "1024"]
-    ) == 0
+    assert (
+        make_tokenizer.main(
+            [
+                "--trajectories",
+                str(out),
+                "--tasks",
+                str(tasks),
+                "--out",
+                str(root / "tokenizer"),
+                "--vocab-size",
+                "1024",
+            ]
+        )
+        == 0
+    )
     return {"root": root, "tasks": tasks, "out": out, "summary": summary, "rows": read_trajectories(out)}
 
 
@@ -83,7 +95,9 @@ def test_the_recorded_patch_passes_the_hidden_tests(data: dict[str, Any], tmp_pa
         statuses, _ = run_test_cmd(repo, spec["test_cmd"])
         for test in json.loads(instance["FAIL_TO_PASS"]) + json.loads(instance["PASS_TO_PASS"]):
             assert statuses.get(test) == "PASSED", (row["instance_id"], test)
-        subprocess.run(["git", "apply", "-R", "-"], cwd=repo, input=row["patch"], text=True, check=True, timeout=60)
+        subprocess.run(
+            ["git", "apply", "-R", "-"], cwd=repo, input=row["patch"], text=True, check=True, timeout=60
+        )
         unfixed, _ = run_test_cmd(repo, spec["test_cmd"])
         assert any(unfixed.get(test) != "PASSED" for test in json.loads(instance["FAIL_TO_PASS"]))
 
@@ -134,7 +148,9 @@ def test_tokenizer_loads_like_a_checkpoint_and_round_trips(data: dict[str, Any])
     for row in data["rows"]:
         ids, mask = encode_with_mask(hf, row["text"], row["assistant_spans"])
         assert hf.decode(ids, skip_special_tokens=False, clean_up_tokenization_spaces=False) == row["text"]
-        learned = hf.decode([i for i, m in zip(ids, mask, strict=True) if m], clean_up_tokenization_spaces=False)
+        learned = hf.decode(
+            [i for i, m in zip(ids, mask, strict=True) if m], clean_up_tokenization_spaces=False
+        )
         assert learned == "".join(output + END for output in row["outputs"])
 
 
@@ -152,7 +168,10 @@ def test_grammar_accepts_every_expert_output(data: dict[str, Any]) -> None:
     assert result["outputs"] == sum(row["steps"] for row in data["rows"])
     assert result["accepted"] == result["outputs"], result["rejected_examples"]
     stats = json.loads((data["root"] / "tokenizer" / "stats.json").read_text())
-    assert stats["round_trips"] == stats["trajectories"] == 2 and stats["grammar"]["accepted"] == result["outputs"]
+    assert (
+        stats["round_trips"] == stats["trajectories"] == 2
+        and stats["grammar"]["accepted"] == result["outputs"]
+    )
 
 
 @pytest.mark.slow
@@ -178,7 +197,9 @@ def test_parallel_workers_write_the_same_trajectories_in_order(data: dict[str, A
     assert [r["outputs"] for r in rows] == [r["outputs"] for r in data["rows"]]
 
 
-def test_command_line_refuses_a_folder_without_tasks(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_command_line_refuses_a_folder_without_tasks(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     with pytest.raises(SystemExit) as exit_info:
         trajectories.main(["--tasks", str(tmp_path), "--out", str(tmp_path / "t.jsonl")])
     assert exit_info.value.code == 2 and "instances.jsonl" in capsys.readouterr().err
@@ -193,7 +214,9 @@ def test_gold_edits_widen_until_unique() -> None:
     (edit,) = gold_edits(patch, {"m.py": buggy})
     assert buggy.count(edit.old_string) == 1 and edit.line == 5
     assert edit.old_string == "    for y in xs:\n        break" and edit.new_string == "    for y in xs:"
-    assert buggy.replace(edit.old_string, edit.new_string) == buggy.replace("    for y in xs:\n        break\n", "    for y in xs:\n")
+    assert buggy.replace(edit.old_string, edit.new_string) == buggy.replace(
+        "    for y in xs:\n        break\n", "    for y in xs:\n"
+    )
     assert enclosing_definition(buggy, edit.line).name == "f"
     with pytest.raises(GoldPatchError, match="other.py"):
         gold_edits(patch.replace("b/m.py", "b/other.py"), {"m.py": buggy})
@@ -227,15 +250,23 @@ def test_tool_call_text_is_what_the_template_renders() -> None:
     message = {
         "role": "assistant",
         "content": "Reading a.py.\n",
-        "tool_calls": [{"type": "function", "function": {"name": "read_file", "arguments": {"path": "a.py", "start_line": 3}}}],
+        "tool_calls": [
+            {
+                "type": "function",
+                "function": {"name": "read_file", "arguments": {"path": "a.py", "start_line": 3}},
+            }
+        ],
     }
     rendered = render_with_spans([{"role": "user", "content": "hi"}, message], [])
-    (start, end), = rendered.assistant_spans
+    ((start, end),) = rendered.assistant_spans
     assert rendered.text[start:end] == "Reading a.py.\n" + call + END
 
 
 def test_bpe_training_is_deterministic_and_spends_no_merge_on_chat_tokens() -> None:
-    texts = ["<|im_start|>user\nfix the bug in total()<|im_end|>", "def total(xs):\n    return sum(xs)\n"] * 20
+    texts = [
+        "<|im_start|>user\nfix the bug in total()<|im_end|>",
+        "def total(xs):\n    return sum(xs)\n",
+    ] * 20
     first, second = byte_level_bpe(texts, 400), byte_level_bpe(texts, 400)
     assert first.to_str() == second.to_str()
     vocab = first.get_vocab()

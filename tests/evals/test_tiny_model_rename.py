@@ -37,7 +37,9 @@ def test_renaming_is_consistent_and_moves_the_assistant_spans() -> None:
     assert new_module is not None
     package, module, cls = new_module.groups()
     assert f"Reading {package}/{module}.py" in text and f"class {cls}:" in text and cls[0].isupper()
-    assert [text[a:b] for a, b in spans] == [m.group(1) for m in re.finditer(r"assistant\n(.*?)<\|im_end\|>", text)]
+    assert [text[a:b] for a, b in spans] == [
+        m.group(1) for m in re.finditer(r"assistant\n(.*?)<\|im_end\|>", text)
+    ]
     assert rename(TEXT, _spans(TEXT), keep, random.Random(3)) == (text, spans)  # seeded
     assert rename(TEXT, _spans(TEXT), keep, random.Random(4))[0] != text
 

@@ -91,7 +91,10 @@ def test_cache_folder_is_ignored_by_git(project: Path) -> None:
     subprocess.run(["git", "init", "-q", str(project)], check=True)
     RepoMapper(project).build()
     status = subprocess.run(
-        ["git", "status", "--porcelain", "--untracked-files=all"], cwd=project, capture_output=True, text=True,
+        ["git", "status", "--porcelain", "--untracked-files=all"],
+        cwd=project,
+        capture_output=True,
+        text=True,
         check=True,
     ).stdout
     assert ".mimo-agent" not in status and "lib.py" in status
@@ -104,7 +107,9 @@ def test_memory_only_cache_writes_nothing(project: Path) -> None:
     assert not (project / ".mimo-agent").exists()
 
 
-def test_absolute_cache_dir_outside_the_workspace(project: Path, tmp_path_factory: pytest.TempPathFactory) -> None:
+def test_absolute_cache_dir_outside_the_workspace(
+    project: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
     elsewhere = tmp_path_factory.mktemp("cache")
     RepoMapper(project, cache_dir=elsewhere).build()
     assert (elsewhere / DB_NAME).is_file() and not (project / ".mimo-agent").exists()

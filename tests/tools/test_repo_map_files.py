@@ -20,8 +20,12 @@ def write(root: Path, rel: str, text: str = "def f():\n    pass\n") -> Path:
 
 
 def git(root: Path, *args: str) -> None:
-    subprocess.run(["git", "-c", "user.email=t@example.com", "-c", "user.name=T", *args], cwd=root, check=True,
-                   capture_output=True)
+    subprocess.run(
+        ["git", "-c", "user.email=t@example.com", "-c", "user.name=T", *args],
+        cwd=root,
+        check=True,
+        capture_output=True,
+    )
 
 
 def rels(root: Path, max_file_bytes: int = 10**6) -> list[str]:
@@ -62,8 +66,17 @@ def test_subfolder_of_a_git_repository_lists_paths_relative_to_itself(tmp_path: 
 
 
 def test_plain_folder_walk_skips_dependency_and_build_folders(tmp_path: Path) -> None:
-    for rel in ["main.go", "lib/util.rs", "node_modules/dep/index.js", ".venv/lib/site.py", "build/gen.c",
-                "target/debug/x.rs", "pkg.egg-info/x.py", ".git/hooks/x.py", "src/__pycache__/m.py"]:
+    for rel in [
+        "main.go",
+        "lib/util.rs",
+        "node_modules/dep/index.js",
+        ".venv/lib/site.py",
+        "build/gen.c",
+        "target/debug/x.rs",
+        "pkg.egg-info/x.py",
+        ".git/hooks/x.py",
+        "src/__pycache__/m.py",
+    ]:
         write(tmp_path, rel)
     assert rels(tmp_path) == ["lib/util.rs", "main.go"]
 
@@ -138,7 +151,9 @@ def test_focus_outside_the_workspace_is_refused(mapper: RepoMapper, escape: str)
         mapper.build(focus=[escape])
 
 
-def test_focus_through_a_symlink_leaving_the_workspace_is_refused(mapper: RepoMapper, tmp_path_factory) -> None:
+def test_focus_through_a_symlink_leaving_the_workspace_is_refused(
+    mapper: RepoMapper, tmp_path_factory
+) -> None:
     outside = tmp_path_factory.mktemp("elsewhere")
     (mapper.workspace.root / "sneaky").symlink_to(outside)
     with pytest.raises(PathEscapeError):

@@ -30,7 +30,9 @@ def test_every_sample_file_is_mapped(language: str) -> None:
     """Each sample file defines something, so each must appear in its language's map."""
     root = FIXTURES / language
     result = RepoMapper(root, cache_dir=None).build(max_tokens=4096)
-    sources = [p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file() and p.suffix not in (".mod",)]
+    sources = [
+        p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file() and p.suffix not in (".mod",)
+    ]
     sources = [s for s in sources if not s.endswith("__init__.py")]
     assert result.files == len(sources) + (language == "python")  # shapes/__init__.py is listed but empty
     for source in sources:

@@ -18,8 +18,11 @@ FIXTURES = Path(__file__).parent / "fixtures" / "repo_map"
 def files(spec: dict[str, tuple[list[str], list[str]]]) -> dict[str, FileTags]:
     """{file: (defined names, referenced names with repeats)} as FileTags, one definition per line."""
     return {
-        file: FileTags([Tag(file, name, "function", i + 1, i + 1, f"def {name}():") for i, name in enumerate(defs)],
-                       dict(Counter(refs)), [])
+        file: FileTags(
+            [Tag(file, name, "function", i + 1, i + 1, f"def {name}():") for i, name in enumerate(defs)],
+            dict(Counter(refs)),
+            [],
+        )
         for file, (defs, refs) in spec.items()
     }
 
@@ -51,23 +54,27 @@ def test_pagerank_matches_exact_solution_with_parallel_edges_and_dangling_nodes(
 
 
 def test_focus_file_neighbours_come_first() -> None:
-    tags = files({
-        "focus.py": ([], ["helper_one"]),
-        "near.py": (["helper_one"], []),
-        "far.py": (["popular"], []),
-        "user1.py": ([], ["popular"] * 3),
-        "user2.py": ([], ["popular"] * 3),
-        "user3.py": ([], ["popular"] * 3),
-    })
+    tags = files(
+        {
+            "focus.py": ([], ["helper_one"]),
+            "near.py": (["helper_one"], []),
+            "far.py": (["popular"], []),
+            "user1.py": ([], ["popular"] * 3),
+            "user2.py": ([], ["popular"] * 3),
+            "user3.py": ([], ["popular"] * 3),
+        }
+    )
     assert order(rank_definitions(tags))[0] == "far.py:popular"
     assert order(rank_definitions(tags, focus_files={"focus.py"}))[0] == "near.py:helper_one"
 
 
 def test_mentioned_identifier_is_lifted() -> None:
-    tags = files({
-        "a.py": (["alpha", "beta"], []),
-        "b.py": ([], ["alpha", "alpha", "beta"]),
-    })
+    tags = files(
+        {
+            "a.py": (["alpha", "beta"], []),
+            "b.py": ([], ["alpha", "alpha", "beta"]),
+        }
+    )
     assert order(rank_definitions(tags))[0] == "a.py:alpha"
     assert order(rank_definitions(tags, mentioned_idents={"beta"}))[0] == "a.py:beta"
 
@@ -78,18 +85,22 @@ def test_private_names_rank_below_equally_used_public_names() -> None:
 
 
 def test_mentioned_file_is_favoured() -> None:
-    tags = files({
-        "x.py": (["one"], []),
-        "y.py": (["two"], []),
-        "uses_x.py": ([], ["one"]),
-        "uses_y.py": ([], ["two"]),
-    })
+    tags = files(
+        {
+            "x.py": (["one"], []),
+            "y.py": (["two"], []),
+            "uses_x.py": ([], ["one"]),
+            "uses_y.py": ([], ["two"]),
+        }
+    )
     assert order(rank_definitions(tags))[0] == "x.py:one"  # a tie, broken by path order
     assert order(rank_definitions(tags, mentioned_files={"uses_y.py"}))[0] == "y.py:two"
 
 
 def test_every_definition_is_returned_and_unreferenced_ones_rank_below_used_ones() -> None:
-    tags = files({"a.py": (["used", "unused"], ["shared"]), "b.py": (["lonely"], ["used"]), "c.py": (["shared"], [])})
+    tags = files(
+        {"a.py": (["used", "unused"], ["shared"]), "b.py": (["lonely"], ["used"]), "c.py": (["shared"], [])}
+    )
     ranked = order(rank_definitions(tags))
     assert sorted(ranked) == ["a.py:unused", "a.py:used", "b.py:lonely", "c.py:shared"]
     assert ranked.index("a.py:used") < ranked.index("a.py:unused")
@@ -112,7 +123,9 @@ def test_names_defined_nearly_everywhere_are_left_out_of_the_graph() -> None:
     spec["user.py"] = ([], ["common"] * 400 + ["rare_thing"])
     tags = files(spec)
     assert order(rank_definitions(tags, config=RankConfig(max_defining_files=10)))[0] == "m0.py:common"
-    assert order(rank_definitions(tags, config=RankConfig(max_defining_files=3)))[0] == "special.py:rare_thing"
+    assert (
+        order(rank_definitions(tags, config=RankConfig(max_defining_files=3)))[0] == "special.py:rare_thing"
+    )
 
 
 def test_a_file_referencing_nothing_does_not_hoard_rank() -> None:
@@ -126,8 +139,16 @@ def test_specific_identifiers() -> None:
     assert not is_specific("parse", 8) and not is_specific("CONSTANT", 8) and not is_specific("__init__", 8)
 
 
-@pytest.mark.parametrize("field,value", [("damping", 1.0), ("damping", 0.0), ("focus_jump_share", 1.5),
-                                         ("private_ident_weight", -1.0), ("max_iterations", 0)])
+@pytest.mark.parametrize(
+    "field,value",
+    [
+        ("damping", 1.0),
+        ("damping", 0.0),
+        ("focus_jump_share", 1.5),
+        ("private_ident_weight", -1.0),
+        ("max_iterations", 0),
+    ],
+)
 def test_config_rejects_bad_values_naming_the_field(field: str, value: float) -> None:
     with pytest.raises(ValueError, match=f"RankConfig.{field}"):
         RankConfig(**{field: value})

@@ -69,7 +69,8 @@ def synthetic(tmp_path_factory: pytest.TempPathFactory) -> MapRenderer:
     root = tmp_path_factory.mktemp("synthetic")
     make_repository(root, 48)
     files = {
-        f.rel: extract_tags((root / f.rel).read_bytes(), f.language, f.rel) for f in list_source_files(root, 10**6)
+        f.rel: extract_tags((root / f.rel).read_bytes(), f.language, f.rel)
+        for f in list_source_files(root, 10**6)
     }
     ranked = rank_definitions(files)
     return MapRenderer(ranked, {f: t.definitions for f, t in files.items()})

@@ -25,8 +25,17 @@ CASES = {
     ),
     "typescript": (
         "geometry.ts",
-        {("Shape", "interface"), ("Coord", "type"), ("Color", "enum"), ("Point", "class"), ("Figure", "class"),
-         ("perimeter", "method"), ("distance", "function"), ("Units", "module"), ("scale", "function")},
+        {
+            ("Shape", "interface"),
+            ("Coord", "type"),
+            ("Color", "enum"),
+            ("Point", "class"),
+            ("Figure", "class"),
+            ("perimeter", "method"),
+            ("distance", "function"),
+            ("Units", "module"),
+            ("scale", "function"),
+        },
         {"Point", "Coord", "hypot"},
     ),
     "go": (
@@ -36,8 +45,16 @@ CASES = {
     ),
     "rust": (
         "src/geometry.rs",
-        {("ORIGIN", "constant"), ("Point", "class"), ("Color", "class"), ("Shape", "interface"),
-         ("area", "method"), ("shifted", "function"), ("distance", "function"), ("point", "macro")},
+        {
+            ("ORIGIN", "constant"),
+            ("Point", "class"),
+            ("Color", "class"),
+            ("Shape", "interface"),
+            ("area", "method"),
+            ("shifted", "function"),
+            ("distance", "function"),
+            ("point", "macro"),
+        },
         {"Point", "powi", "sqrt"},
     ),
     "java": (
@@ -47,8 +64,14 @@ CASES = {
     ),
     "c": (
         "geometry.h",
-        {("SQUARE", "macro"), ("Point", "class"), ("Point", "type"), ("Color", "type"), ("distance", "function"),
-         ("point_new", "function")},
+        {
+            ("SQUARE", "macro"),
+            ("Point", "class"),
+            ("Point", "type"),
+            ("Color", "type"),
+            ("distance", "function"),
+            ("point_new", "function"),
+        },
         {"Point"},
     ),
     "cpp": (

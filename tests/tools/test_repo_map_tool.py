@@ -33,7 +33,11 @@ def test_definition_names_the_api_parameters() -> None:
 
 def test_map_of_the_repository(ctx: ToolContext) -> None:
     write(ctx.root, "src/models.py", "class Account:\n    def deposit(self, amount):\n        pass\n")
-    write(ctx.root, "src/service.py", "from src.models import Account\n\n\ndef open_account():\n    return Account()\n")
+    write(
+        ctx.root,
+        "src/service.py",
+        "from src.models import Account\n\n\ndef open_account():\n    return Account()\n",
+    )
     result = call(ctx)
     assert not result.is_error
     assert "src/models.py:\n" in result.output and "1│class Account:" in result.output

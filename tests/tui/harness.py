@@ -89,4 +89,3 @@ async def idle(pilot: Pilot) -> MainScreen:
 def notes(screen: MainScreen) -> list[str]:
     """The app's notes in the conversation, as plain text."""
     return [str(n.render()) for n in screen.query(Note)]
-

@@ -12,11 +12,26 @@ from tests.agent.replay_repo import make_buggy_repo
 
 def test_chat_takes_the_backend_options() -> None:
     args = build_parser().parse_args(
-        ["chat", "--backend", "replay", "--replay", "r.jsonl", "--permission-mode", "yolo", "--max-steps", "7",
-         "--resume"]
+        [
+            "chat",
+            "--backend",
+            "replay",
+            "--replay",
+            "r.jsonl",
+            "--permission-mode",
+            "yolo",
+            "--max-steps",
+            "7",
+            "--resume",
+        ]
     )
     assert (args.backend, args.replay, args.permission_mode, args.max_steps, args.resume) == (
-        "replay", "r.jsonl", "yolo", 7, "")
+        "replay",
+        "r.jsonl",
+        "yolo",
+        7,
+        "",
+    )
 
 
 def test_not_a_repository(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -24,7 +39,9 @@ def test_not_a_repository(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     assert "not a git repository" in capsys.readouterr().err
 
 
-def test_unknown_session(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_unknown_session(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
     repo = make_buggy_repo(tmp_path / "repo")

@@ -24,7 +24,18 @@ def test_commands() -> None:
     assert parse_command("hello /mode") is None
     assert parse_command("//not a command") is None
     assert parse_command(" /mode  yolo ") == SlashCommand("mode", "yolo")
-    assert set(COMMANDS) == {"help", "clear", "compact", "undo", "diff", "model", "mode", "cost", "sessions", "exit"}
+    assert set(COMMANDS) == {
+        "help",
+        "clear",
+        "compact",
+        "undo",
+        "diff",
+        "model",
+        "mode",
+        "cost",
+        "sessions",
+        "exit",
+    }
     with pytest.raises(UnknownCommand, match="unknown command /quit; valid commands: /help"):
         parse_command("/quit")
 
@@ -46,8 +57,11 @@ def test_attachments_stay_inside_the_workspace(tmp_path: Path) -> None:
     found = attachments("look at @a.py and @a.py", tmp_path / "ws")
     assert [(a.path, a.text) for a in found] == [("a.py", "x = 1\n")]
     assert with_attachments("hi", found) == 'hi\n\n<file path="a.py">\nx = 1\n</file>'
-    for text, problem in (("@../secret.txt", "outside the workspace"), ("@nope.py", "no such file"),
-                          ("@bin.dat", "binary")):
+    for text, problem in (
+        ("@../secret.txt", "outside the workspace"),
+        ("@nope.py", "no such file"),
+        ("@bin.dat", "binary"),
+    ):
         with pytest.raises(MentionError, match=problem):
             attachments(text, tmp_path / "ws")
 
@@ -83,9 +97,18 @@ def test_status_numbers() -> None:
 
 
 def test_status_line_names_backend_speed_context_mtp_steps_tokens_and_mode() -> None:
-    info = StatusInfo(backend="embedded", model="MiMo-V2-Flash", mode="ask", tokens_per_second=41.46,
-                      context_used=131_072, context_limit=262_144, mtp_accepted=2.4, steps=7,
-                      session_tokens=250_000, state="ready")
+    info = StatusInfo(
+        backend="embedded",
+        model="MiMo-V2-Flash",
+        mode="ask",
+        tokens_per_second=41.46,
+        context_used=131_072,
+        context_limit=262_144,
+        mtp_accepted=2.4,
+        steps=7,
+        session_tokens=250_000,
+        state="ready",
+    )
     assert status_text(info).plain == (
         " embedded MiMo-V2-Flash │ 41.5 tok/s │ ctx ████░░░░ 131K/262K │ mtp 2.40 │ step 7 │ 250K tok │ ask"
     )

@@ -44,7 +44,9 @@ class TagCache:
             return None
         definitions, references, scopes = json.loads(row[2])
         tags = FileTags(
-            [Tag(file.rel, *fields) for fields in definitions], references, [Tag(file.rel, *f) for f in scopes]
+            [Tag(file.rel, *fields) for fields in definitions],
+            references,
+            [Tag(file.rel, *f) for f in scopes],
         )
         self._memory[file.rel] = (file.mtime_ns, file.size, tags)
         return tags
@@ -56,7 +58,9 @@ class TagCache:
             self._memory[file.rel] = (file.mtime_ns, file.size, tags)
             definitions = [tag[1:] for tag in tags.definitions]
             scopes = [tag[1:] for tag in tags.scopes]
-            data = json.dumps([definitions, tags.references, scopes], ensure_ascii=False, separators=(",", ":"))
+            data = json.dumps(
+                [definitions, tags.references, scopes], ensure_ascii=False, separators=(",", ":")
+            )
             rows.append((file.rel, file.mtime_ns, file.size, data))
         if not rows or self.cache_dir is None:
             return

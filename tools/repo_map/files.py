@@ -14,8 +14,24 @@ from .languages import language_for
 GIT_TIMEOUT_S = 20.0
 SKIPPED_DIRS = frozenset(
     {
-        ".git", ".hg", ".svn", "node_modules", ".venv", "venv", "__pycache__", "build", "dist", "target",
-        ".mypy_cache", ".pytest_cache", ".ruff_cache", ".tox", ".mimo-agent", ".idea", ".vscode", "vendor",
+        ".git",
+        ".hg",
+        ".svn",
+        "node_modules",
+        ".venv",
+        "venv",
+        "__pycache__",
+        "build",
+        "dist",
+        "target",
+        ".mypy_cache",
+        ".pytest_cache",
+        ".ruff_cache",
+        ".tox",
+        ".mimo-agent",
+        ".idea",
+        ".vscode",
+        "vendor",
     }
 )
 
@@ -68,7 +84,10 @@ def _run(command: list[str]) -> bytes | None:
     """stdout of a git command, or None if git is missing, fails or overruns (its process group is killed)."""
     try:
         proc = subprocess.Popen(
-            command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL,
+            command,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            stdin=subprocess.DEVNULL,
             start_new_session=True,
         )
     except OSError:

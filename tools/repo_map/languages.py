@@ -64,5 +64,7 @@ def fingerprint() -> str:
         try:
             digest.update(metadata.version(package).encode())
         except metadata.PackageNotFoundError as exc:
-            raise GrammarMissingError(f"the tree-sitter grammar package {package!r} is missing: pip install {package}") from exc
+            raise GrammarMissingError(
+                f"the tree-sitter grammar package {package!r} is missing: pip install {package}"
+            ) from exc
     return digest.hexdigest()[:16]

@@ -71,7 +71,9 @@ class RepoMapper:
         self.workspace = Workspace(root)
         self.config = config or RepoMapConfig()
         self.cache = TagCache(None if cache_dir is None else self.workspace.root / cache_dir)
-        self._last: tuple[tuple[tuple[SourceFile, ...], Focus], MapRenderer] | None = None  # the latest ranking
+        self._last: tuple[tuple[tuple[SourceFile, ...], Focus], MapRenderer] | None = (
+            None  # the latest ranking
+        )
 
     def build(
         self,
@@ -145,12 +147,16 @@ class RepoMapper:
         tags_by_file, parsed = self._tags(files)
         stems = {f.rel: os.path.splitext(os.path.basename(f.rel))[0] for f in files}
         mentioned_files = {
-            rel for rel, stem in stems.items() if stem in focus.identifiers and len(stem) >= self.config.min_stem_chars
+            rel
+            for rel, stem in stems.items()
+            if stem in focus.identifiers and len(stem) >= self.config.min_stem_chars
         }
         ranked = rank_definitions(
             tags_by_file, focus.files, focus.identifiers, self.config.rank, mentioned_files=mentioned_files
         )
-        renderer = MapRenderer(ranked, {file: tags.definitions + tags.scopes for file, tags in tags_by_file.items()})
+        renderer = MapRenderer(
+            ranked, {file: tags.definitions + tags.scopes for file, tags in tags_by_file.items()}
+        )
         return renderer, parsed
 
     def _tags(self, files: Sequence[SourceFile]) -> tuple[dict[str, FileTags], int]:

@@ -31,7 +31,9 @@ class RankConfig:
     private_ident_weight: float = 0.1
     widely_defined_weight: float = 0.1
     widely_defined_min_files: int = 6
-    max_defining_files: int = 100  # names defined more widely (`__init__`, `forward`) are left out of the graph
+    max_defining_files: int = (
+        100  # names defined more widely (`__init__`, `forward`) are left out of the graph
+    )
     focus_referencer_weight: float = 50.0
     unreferenced_definition_weight: float = 0.1
     focus_jump_share: float = 0.95
@@ -135,7 +137,9 @@ class _Graph:
     weight: np.ndarray
 
     @classmethod
-    def build(cls, tags: Sequence[FileTags], focus: np.ndarray, mentioned: set[str], config: RankConfig) -> _Graph:
+    def build(
+        cls, tags: Sequence[FileTags], focus: np.ndarray, mentioned: set[str], config: RankConfig
+    ) -> _Graph:
         n = len(tags)
         base = max(n, 1)
         def_names = [tag.name for file_tags in tags for tag in file_tags.definitions]
@@ -148,7 +152,9 @@ class _Graph:
         # One row per (referencing file, name): each file's references are already counted by name.
         r_ident = np.fromiter(map(idents.__getitem__, ref_names), dtype=np.int64, count=len(ref_names))
         r_file = np.repeat(np.arange(n, dtype=np.int64), [len(t.references) for t in tags])
-        counts = np.fromiter((c for t in tags for c in t.references.values()), dtype=np.float64, count=len(ref_names))
+        counts = np.fromiter(
+            (c for t in tags for c in t.references.values()), dtype=np.float64, count=len(ref_names)
+        )
 
         # Definers of identifier k: pair_file[start[k] : start[k] + n_definers[k]].
         pairs = np.unique(def_ident * base + def_file)
@@ -164,7 +170,9 @@ class _Graph:
 
         weighed = np.unique(r_ident)
         mul = np.zeros(len(names))
-        mul[weighed] = [ident_weight(names[k], int(n_definers[k]), names[k] in mentioned, config) for k in weighed]
+        mul[weighed] = [
+            ident_weight(names[k], int(n_definers[k]), names[k] in mentioned, config) for k in weighed
+        ]
 
         # One edge per (reference row, definer of its identifier).
         fan = n_definers[r_ident]
@@ -172,12 +180,21 @@ class _Graph:
         within = np.arange(len(row)) - np.repeat(np.cumsum(fan) - fan, fan)
         src = r_file[row]
         edge_ident = r_ident[row]
-        weight = mul[edge_ident] * np.sqrt(counts[row]) * np.where(focus[src], config.focus_referencer_weight, 1.0)
+        weight = (
+            mul[edge_ident] * np.sqrt(counts[row]) * np.where(focus[src], config.focus_referencer_weight, 1.0)
+        )
         referenced = np.zeros(len(names), dtype=bool)
         referenced[r_ident] = True
         return cls(
-            base=base, def_ident=def_ident, def_file=def_file, pair_ident=pair_ident, pair_file=pair_file,
-            referenced=referenced, src=src, dst=pair_file[start[edge_ident] + within], edge_ident=edge_ident,
+            base=base,
+            def_ident=def_ident,
+            def_file=def_file,
+            pair_ident=pair_ident,
+            pair_file=pair_file,
+            referenced=referenced,
+            src=src,
+            dst=pair_file[start[edge_ident] + within],
+            edge_ident=edge_ident,
             weight=weight,
         )
 
@@ -199,7 +216,9 @@ class _Graph:
         lonely_credit = w * rank[lonely_file] / np.maximum(total[lonely_file], 1.0)
 
         keys, inverse = np.unique(
-            np.concatenate((self.edge_ident * self.base + self.dst, self.pair_ident[lonely] * self.base + lonely_file)),
+            np.concatenate(
+                (self.edge_ident * self.base + self.dst, self.pair_ident[lonely] * self.base + lonely_file)
+            ),
             return_inverse=True,
         )
         sums = np.bincount(inverse, weights=np.concatenate((credit, lonely_credit)))

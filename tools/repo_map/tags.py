@@ -75,4 +75,6 @@ def extract_tags(source: bytes, language: str, file: str) -> FileTags:
                 start = node.start_byte
                 references[start] = source[start : node.end_byte].decode("utf-8", errors="replace")
     counts = Counter(references[start] for start in sorted(references) if start not in definitions)
-    return FileTags(sorted(definitions.values(), key=lambda t: t.line), dict(counts), sorted(scopes, key=lambda t: t.line))
+    return FileTags(
+        sorted(definitions.values(), key=lambda t: t.line), dict(counts), sorted(scopes, key=lambda t: t.line)
+    )

@@ -63,9 +63,12 @@ def status_text(i: StatusInfo) -> Text:
     if i.mtp_accepted is not None:
         parts += [(" │ mtp ", "dim"), (f"{i.mtp_accepted:.2f}", "")]
     parts += [
-        (" │ ", "dim"), (f"step {i.steps}", ""),
-        (" │ ", "dim"), (f"{short_count(i.session_tokens)} tok", ""),
-        (" │ ", "dim"), (i.mode, "italic"),
+        (" │ ", "dim"),
+        (f"step {i.steps}", ""),
+        (" │ ", "dim"),
+        (f"{short_count(i.session_tokens)} tok", ""),
+        (" │ ", "dim"),
+        (i.mode, "italic"),
     ]
     if i.state != "ready":
         parts += [(" │ ", "dim"), (i.state, "bold reverse" if i.state == "working" else "bold")]
