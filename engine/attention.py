@@ -15,7 +15,7 @@ from mimo_agent.engine.config import AttentionSpec
 from mimo_agent.engine.kv_cache import GlobalKV, RingKV
 from mimo_agent.engine.layers import apply_rotary
 from mimo_agent.engine.linear import Linear, linear
-from mimo_agent.engine.native.ops import few_query_attention
+from mimo_agent.engine.native.ops import attention_step, few_query_attention
 
 # Up to this many new tokens (a decode step, an MTP draft or verify) attention is a few plain matmuls:
 # SDPA's mask building, padding and dispatch cost more than the arithmetic at these sizes.
@@ -60,7 +60,15 @@ class Attention(nn.Module):
     ) -> torch.Tensor:
         """x: (T, D) for positions start.. (the cache's length) → (T, D)."""
         spec, tokens = self.spec, x.shape[0]
-        if self.qkv_weight is not None and not torch.is_grad_enabled():
+        fused = self.qkv_weight is not None and not torch.is_grad_enabled()
+        if fused and tokens <= SMALL_T and (slots := cache.in_place(start, tokens)) is not None:
+            out = attention_step(
+                x, self.qkv_weight, self.o_proj.weight, rope, cache.k, cache.v, *slots, start,
+                spec.num_heads, spec.window, self.sinks, self.value_scale,
+            )  # fmt: skip
+            if out is not None:  # (T, D); else the kernel does not apply here, and torch's ops below run
+                return out
+        if fused:
             qkv = linear(x, self.qkv_weight)  # (T, Nq + Nk + Nv)
         else:  # training (autograd must reach the three parameters), or not fused
             qkv = torch.cat((self.q_proj(x), self.k_proj(x), self.v_proj(x)), dim=-1)  # (T, Nq + Nk + Nv)

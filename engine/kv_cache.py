@@ -35,6 +35,11 @@ class GlobalKV:
         positions = torch.arange(end, device=k.device)
         return self.k[:, :end], self.v[:, :end], positions  # (KV, end, Dk), (KV, end, Dv), (end,)
 
+    def in_place(self, start: int, new: int) -> tuple[int, torch.Tensor | None, int]:
+        """Where a native step stores `new` tokens at `start` itself (see `ops.attention_step`): no ring,
+        slot = position, keys 0..start + new - 1."""
+        return 0, None, start + new
+
     def holds(self, length: int, cached: int) -> bool:
         return True
 
@@ -80,6 +85,14 @@ class RingKV:
         self.k[:, tail] = k[:, new - keep :]
         self.v[:, tail] = v[:, new - keep :]
         return keys, values, torch.arange(first, start + new, device=k.device)
+
+    def in_place(self, start: int, new: int) -> tuple[int, torch.Tensor | None, int] | None:
+        """Where a native step stores `new` tokens at `start` itself (see `ops.attention_step`): position
+        p in slot p % size, the whole ring as keys with the positions its slots then hold; None when the
+        new tokens would overwrite keys they need (`update` then copies the window out first)."""
+        if new > self.size - self.window:
+            return None
+        return self.size, _ring_positions(self.size, start + new - 1, self.k.device), self.size
 
     def holds(self, length: int, cached: int) -> bool:
         """After `cached` positions were written, does the ring still hold the window before `length`?"""

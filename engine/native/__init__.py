@@ -101,6 +101,11 @@ def library() -> ctypes.CDLL | None:
     lib.small_m_linear_i8.restype = i32
     lib.few_query_attention.argtypes = [ptr, ptr, long, ptr, long, ptr, ptr, *[long] * 8, ptr, f32, i32]
     lib.few_query_attention.restype = i32
+    lib.attention_step.argtypes = [
+        ptr, long, long, ptr, ptr, i32, ptr, ptr, long, ptr, ptr, long, long, ptr, *[long] * 7, ptr, f32, f32,
+        ptr, i32,
+    ]  # fmt: skip
+    lib.attention_step.restype = i32
     lib.moe_few.argtypes = [ptr, long, long, ptr, ptr, long, long, i32, f32, ptr, ptr, i32, long, ptr, i32]
     lib.moe_few.restype = i32
     lib.rms_norm.argtypes = [ptr, ptr, ptr, long, long, f32]

@@ -249,9 +249,12 @@ static int query_block(const float *const *qs, const long *qpos, const float *co
     return 0;
 }
 
-int few_query_attention(const float *q, const float *k, long k_stride, const float *v, long v_stride,
-                        const long *pos, float *out, long H, long KV, long T, long S, long Dk, long Dv,
-                        long start, long window, const float *sinks, float scale, int threads) {
+/* The attention of few_query_attention with any row layout: query row (h, t) at q + h * q_head +
+ * t * q_token, its output at out + h * o_head + t * o_token. */
+static int attend_rows(const float *q, long q_head, long q_token, const float *k, long k_stride,
+                       const float *v, long v_stride, const long *pos, float *out, long o_head,
+                       long o_token, long H, long KV, long T, long S, long Dk, long Dv, long start,
+                       long window, const float *sinks, float scale, int threads) {
     long rows = (H / KV) * T;                /* query rows per kv head: its G heads × T tokens */
     long blocks = (rows + BLOCK - 1) / BLOCK; /* per kv head */
     if (threads < 1) threads = 1;
@@ -271,8 +274,8 @@ int few_query_attention(const float *q, const float *k, long k_stride, const flo
             long qpos[BLOCK];
             for (int r = 0; r < n; ++r) {
                 long i = first + r, h = g * (H / KV) + i / T, t = i % T; /* row i: head h, token t */
-                qs[r] = q + (h * T + t) * Dk;
-                outs[r] = out + (h * T + t) * Dv;
+                qs[r] = q + h * q_head + t * q_token;
+                outs[r] = out + h * o_head + t * o_token;
                 qpos[r] = start + t;
                 row_sinks[r] = sinks ? sinks + h : 0;
             }
@@ -282,6 +285,69 @@ int few_query_attention(const float *q, const float *k, long k_stride, const flo
     }
     free(scratch);
     return failed ? -1 : 0;
+}
+
+int few_query_attention(const float *q, const float *k, long k_stride, const float *v, long v_stride,
+                        const long *pos, float *out, long H, long KV, long T, long S, long Dk, long Dv,
+                        long start, long window, const float *sinks, float scale, int threads) {
+    return attend_rows(q, T * Dk, Dk, k, k_stride, v, v_stride, pos, out, T * Dv, Dv, H, KV, T, S, Dk,
+                       Dv, start, window, sinks, scale, threads);
+}
+
+#define THREADED_FROM (1L << 18) /* work (weight elements, query·key·dim products) worth a thread team */
+
+static int weight_linear(const float *x, const void *w, int narrow, float *y, long M, long K, long N,
+                         int threads) {
+    int t = N * K >= THREADED_FROM ? threads : 1;
+    return narrow ? linear_bf16(x, (const bf16 *)w, y, M, K, N, t) : linear_f32(x, (const f32 *)w, y, M, K, N, t);
+}
+
+/* NeoX rotary on the first rot dims of one head: pairs (j, j + rot/2) turn by the angle whose cos/sin
+ * are cos[j], sin[j] (each table holds its rot/2 angles twice, as the reference builds it). */
+static void rotate(float *x, const float *cos, const float *sin, long rot) {
+    long half = rot / 2;
+    for (long j = 0; j < half; ++j) {
+        float a = x[j], b = x[j + half];
+        x[j] = a * cos[j] - b * sin[j];
+        x[j + half] = b * cos[j + half] + a * sin[j + half];
+    }
+}
+
+/* A whole attention block for T <= 8 new tokens (a decode step, an MTP verify) in one call: the fused
+ * q/k/v projection, partial rotary on q and k, the value scale, the new keys and values stored in the
+ * cache, attention over the cache, o_proj. x (T, D) is the normed input, out (T, D) the block's output.
+ *
+ * wqkv ((H + KV)·Dk + KV·Dv, D) and wo (D, H·Dv) are fp32, or bfloat16 when narrow. cos/sin (T, rot).
+ * The cache holds kv head g's keys at kc + g·cap·Dk (values vc + g·cap·Dv), one row per slot; position
+ * p goes to slot p % ring (ring > 0), else to slot p. Attention reads slots 0..S-1, whose positions are
+ * pos (NULL: slot = position), with the masking, sinks and score scale of few_query_attention. Rows stay
+ * independent (every step is per row), so a verify gives bitwise what decoding its rows one by one does.
+ * Returns -1 for T out of range, no memory, or a query that sees no key. */
+int attention_step(const float *x, long T, long D, const void *wqkv, const void *wo, int narrow,
+                   const float *cos, const float *sin, long rot, float *kc, float *vc, long cap, long ring,
+                   const long *pos, long S, long H, long KV, long Dk, long Dv, long start, long window,
+                   const float *sinks, float scale, float value_scale, float *out, int threads) {
+    if (T < 1 || T > 8) return -1;
+    long width = (H + KV) * Dk + KV * Dv; /* one token's q, k, v */
+    float *qkv = malloc(sizeof(float) * (size_t)(T * width + T * H * Dv));
+    if (!qkv) return -1;
+    float *attn = qkv + T * width; /* (T, H·Dv): o_proj's input rows */
+    weight_linear(x, wqkv, narrow, qkv, T, D, width, threads);
+    for (long t = 0; t < T; ++t) {
+        float *row = qkv + t * width, *values = row + (H + KV) * Dk;
+        for (long h = 0; h < H + KV; ++h) rotate(row + h * Dk, cos + t * rot, sin + t * rot, rot);
+        long slot = ring ? (start + t) % ring : start + t;
+        for (long g = 0; g < KV; ++g) {
+            __builtin_memcpy(kc + (g * cap + slot) * Dk, row + (H + g) * Dk, sizeof(float) * (size_t)Dk);
+            for (long d = 0; d < Dv; ++d) vc[(g * cap + slot) * Dv + d] = values[g * Dv + d] * value_scale;
+        }
+    }
+    int threads_attn = H * T * S * Dk >= THREADED_FROM ? threads : 1;
+    int failed = attend_rows(qkv, Dk, width, kc, cap * Dk, vc, cap * Dv, pos, attn, Dv, H * Dv, H, KV, T, S,
+                             Dk, Dv, start, window, sinks, scale, threads_attn);
+    if (!failed) weight_linear(attn, wo, narrow, out, T, H * Dv, D, threads);
+    free(qkv);
+    return failed;
 }
 
 /* RMSNorm of M rows of D: out = x / sqrt(mean(x²) + eps) * weight (the reference's order). */
@@ -305,15 +371,6 @@ void rms_norm(const float *x, const float *weight, float *out, long M, long D, f
  * or (narrow != 0) bfloat16; out (M, D) fp32, overwritten. Returns -1 for M or top_k out of range. */
 #define MAX_TOP_K 16
 
-static void expert_linear(const float *x, const void *w, int narrow, float *y, long M, long K, long N,
-                          int threads) {
-    int t = N * K >= (1L << 18) ? threads : 1;
-    if (narrow)
-        linear_bf16(x, (const bf16 *)w, y, M, K, N, t);
-    else
-        linear_f32(x, (const f32 *)w, y, M, K, N, t);
-}
-
 int moe_few(const float *x, long M, long D, const float *router, const float *bias, long E, long top_k,
             int normalise, float scale, const void *gate_up, const void *down, int narrow, long I,
             float *out, int threads) {
@@ -324,7 +381,7 @@ int moe_few(const float *x, long M, long D, const float *router, const float *bi
     float *xs = logits + M * E, *gu = xs + 8 * D, *h = gu + 8 * 2 * I, *y = h + 8 * I;
     long chosen[8][MAX_TOP_K];
     float weight[8][MAX_TOP_K];
-    linear_f32(x, router, logits, M, D, E, E * D >= (1L << 18) ? threads : 1);
+    linear_f32(x, router, logits, M, D, E, E * D >= THREADED_FROM ? threads : 1);
     for (long m = 0; m < M; ++m) {
         float *s = logits + m * E;
         for (long e = 0; e < E; ++e) s[e] = 1.0f / (1.0f + expf(-s[e]));
@@ -355,13 +412,13 @@ int moe_few(const float *x, long M, long D, const float *router, const float *bi
         if (!n) continue;
         for (long r = 0; r < n; ++r)
             for (long d = 0; d < D; ++d) xs[r * D + d] = x[rows[r] * D + d];
-        expert_linear(xs, (const char *)gate_up + e * 2 * I * D * width, narrow, gu, n, D, 2 * I, threads);
+        weight_linear(xs, (const char *)gate_up + e * 2 * I * D * width, narrow, gu, n, D, 2 * I, threads);
         for (long r = 0; r < n; ++r)
             for (long i = 0; i < I; ++i) {
                 float g = gu[r * 2 * I + i];
                 h[r * I + i] = g / (1.0f + expf(-g)) * gu[r * 2 * I + I + i];
             }
-        expert_linear(h, (const char *)down + e * D * I * width, narrow, y, n, I, D, threads);
+        weight_linear(h, (const char *)down + e * D * I * width, narrow, y, n, I, D, threads);
         for (long r = 0; r < n; ++r)
             for (long d = 0; d < D; ++d) out[rows[r] * D + d] += y[r * D + d] * w[r];
     }

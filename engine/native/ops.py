@@ -101,6 +101,81 @@ def few_query_attention(
     return out
 
 
+def attention_step(
+    x: torch.Tensor,
+    qkv_weight: torch.Tensor,
+    o_weight: torch.Tensor,
+    rope: tuple[torch.Tensor, torch.Tensor],
+    cache_k: torch.Tensor,
+    cache_v: torch.Tensor,
+    ring: int,
+    positions: torch.Tensor | None,
+    keys: int,
+    start: int,
+    heads: int,
+    window: int | None,
+    sinks: torch.Tensor | None,
+    value_scale: float,
+) -> torch.Tensor | None:
+    """A whole attention block for x (T, D), the normed input of T <= MAX_ROWS new tokens at positions
+    start.., in one native call: the fused q/k/v projection, rotary, the value scale, the new keys and
+    values written into cache_k (KV, cap, Dk) / cache_v (KV, cap, Dv) (position p in slot p % ring, or
+    slot p when ring is 0), attention over slots 0..keys-1 holding `positions` (None: slot = position),
+    o_proj → (T, D). The weights are both float32 or both bfloat16."""
+    tokens, hidden = x.shape if x.dim() == 2 else (0, 0)
+    kv_heads, capacity, dk = cache_k.shape
+    dv = cache_v.shape[-1]
+    cos, sin = rope
+    if not (
+        0 < tokens <= MAX_ROWS
+        and 0 < keys <= min(MAX_KEYS, capacity)
+        and _plain(x, cos, sin, cache_k, cache_v)
+        and qkv_weight.dtype in (torch.float32, torch.bfloat16)
+        and o_weight.dtype is qkv_weight.dtype
+        and qkv_weight.is_cpu
+        and o_weight.is_cpu
+        and not (torch.is_grad_enabled() and (qkv_weight.requires_grad or o_weight.requires_grad))
+        and x.is_contiguous()
+        and qkv_weight.is_contiguous()
+        and o_weight.is_contiguous()
+        and cache_k.is_contiguous()
+        and cache_v.is_contiguous()
+        and heads % kv_heads == 0
+        and qkv_weight.shape == ((heads + kv_heads) * dk + kv_heads * dv, hidden)
+        and o_weight.shape == (hidden, heads * dv)
+        and cache_v.shape[:2] == (kv_heads, capacity)
+        and cos.shape == sin.shape
+        and cos.dim() == 2
+        and cos.shape[0] == tokens
+        and 0 < cos.shape[1] <= dk
+        and cos.shape[1] % 2 == 0
+        and cos.is_contiguous()
+        and sin.is_contiguous()
+        and (positions is None or (positions.shape == (keys,) and positions.dtype == torch.int64))
+        and (positions is None or positions.is_contiguous())
+        and (
+            sinks is None
+            or (sinks.dtype == torch.float32 and sinks.shape == (heads,) and sinks.is_contiguous())
+        )
+    ):
+        return None
+    lib = library()
+    if lib is None:
+        return None
+    out = x.new_empty(tokens, hidden)
+    failed = lib.attention_step(
+        x.data_ptr(), tokens, hidden, qkv_weight.data_ptr(), o_weight.data_ptr(),
+        int(qkv_weight.dtype is torch.bfloat16), cos.data_ptr(), sin.data_ptr(), cos.shape[1],
+        cache_k.data_ptr(), cache_v.data_ptr(), capacity, ring,
+        None if positions is None else positions.data_ptr(), keys, heads, kv_heads, dk, dv, start,
+        -1 if window is None else window, None if sinks is None else sinks.data_ptr(), dk**-0.5, value_scale,
+        out.data_ptr(), torch.get_num_threads(),
+    )  # fmt: skip
+    if failed:
+        raise RuntimeError("attention_step: a query sees no key (or out of memory)")
+    return out
+
+
 def moe_few(
     x: torch.Tensor,
     router: torch.Tensor,

@@ -1,4 +1,4 @@
-"""Native attention, RMSNorm and MoE against the torch paths they replace."""
+"""Native attention, the fused attention step, RMSNorm and MoE against the torch paths they replace."""
 
 from __future__ import annotations
 
@@ -7,9 +7,10 @@ import torch
 
 from mimo_agent.engine import attention, moe
 from mimo_agent.engine.config import ModelConfig
-from mimo_agent.engine.layers import RMSNorm
+from mimo_agent.engine.kv_cache import KVCache
+from mimo_agent.engine.layers import RMSNorm, Rotary
 from mimo_agent.engine.native import library, ops
-from mimo_agent.engine.weight_layout import store_weights
+from mimo_agent.engine.weight_layout import decode_layout, store_weights
 from tests.engine.tiny_models import tiny_config
 
 pytestmark = pytest.mark.skipif(library() is None, reason="no C compiler: no native kernel here")
@@ -158,3 +159,97 @@ def test_moe_kernel_leaves_training_and_prefill_to_torch() -> None:
     assert ops.moe_few(x, *args, *stacks) is not None, "nothing needs gradients: the kernel"
     assert ops.moe_few(x.clone().requires_grad_(), *args, *stacks) is None, "gradients for x: torch's"
     assert ops.moe_few(torch.randn(9, x.shape[1]), *args, *stacks) is None  # a prefill chunk
+
+
+def attention_block(layer: int, weight_dtype: torch.dtype) -> tuple[attention.Attention, ModelConfig]:
+    """Layer `layer`'s attention of the tiny config with random weights and sinks, decode-ready."""
+    config = ModelConfig.from_dict(tiny_config().to_dict(), source="tiny_config()")
+    block = attention.Attention(config.attention(layer), config.hidden_size, config.attention_value_scale)
+    gen = torch.Generator().manual_seed(layer)
+    with torch.no_grad():
+        for parameter in block.parameters():
+            parameter.copy_(torch.randn(parameter.shape, generator=gen) * 0.3)
+    store_weights(block, weight_dtype)
+    decode_layout(block)  # fuses q/k/v, as the engine does
+    return block, config
+
+
+def run_block(
+    block: attention.Attention, config: ModelConfig, cache: KVCache, layer: int, x: torch.Tensor, native: bool
+) -> torch.Tensor:
+    """x (T, D) at the cache's length through the block, with or without the fused native step."""
+    rope = Rotary(config.attention(layer)).cos_sin(
+        torch.arange(cache.length, cache.length + x.shape[0]), x.dtype
+    )
+    with pytest.MonkeyPatch.context() as patch, torch.no_grad():
+        if not native:
+            patch.setattr(attention, "attention_step", lambda *_: None)
+        out = block(x, rope, cache.length, cache.layers[layer])
+    cache.length += x.shape[0]
+    return out
+
+
+@pytest.mark.parametrize("tokens", [1, 4])
+@pytest.mark.parametrize("weight_dtype", [torch.float32, torch.bfloat16])
+@pytest.mark.parametrize("layer", [0, 1])  # global, sliding window (a ring)
+def test_attention_step_matches_the_torch_block(layer: int, weight_dtype: torch.dtype, tokens: int) -> None:
+    """The fused native block (projections, rotary, value scale, cache write, attention, o_proj) gives
+    what torch's ops give, and leaves the same cache, step after step across the ring's wrap."""
+    block, config = attention_block(layer, weight_dtype)
+    caches = [KVCache(config, 64, torch.float32) for _ in range(2)]
+    gen = torch.Generator().manual_seed(tokens)
+    prompt = torch.randn(20, config.hidden_size, generator=gen)
+    for cache in caches:
+        run_block(block, config, cache, layer, prompt, native=False)  # 20 > 8 rows: torch's prefill
+    for _ in range(6):  # 20 + 6 · 4 positions: the 20-slot ring wraps
+        x = torch.randn(tokens, config.hidden_size, generator=gen)
+        fused = run_block(block, config, caches[0], layer, x, native=True)
+        plain = run_block(block, config, caches[1], layer, x, native=False)
+        torch.testing.assert_close(fused, plain, rtol=1e-5, atol=1e-5)
+        fused_kv, plain_kv = caches[0].layers[layer], caches[1].layers[layer]
+        torch.testing.assert_close(fused_kv.k, plain_kv.k, rtol=1e-5, atol=1e-5)
+        torch.testing.assert_close(fused_kv.v, plain_kv.v, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("layer", [0, 1])
+def test_attention_step_rows_equal_single_steps_bitwise(layer: int) -> None:
+    """A verify's four rows in one native step give bitwise what four decode steps give (greedy MTP
+    output then equals plain decoding), and the caches end identical."""
+    block, config = attention_block(layer, torch.float32)
+    caches = [KVCache(config, 64, torch.float32) for _ in range(2)]
+    gen = torch.Generator().manual_seed(layer)
+    prompt, x = (
+        torch.randn(18, config.hidden_size, generator=gen),
+        torch.randn(4, config.hidden_size, generator=gen),
+    )
+    for cache in caches:
+        run_block(block, config, cache, layer, prompt, native=False)
+    together = run_block(block, config, caches[0], layer, x, native=True)
+    alone = torch.cat(
+        [run_block(block, config, caches[1], layer, x[t : t + 1], native=True) for t in range(4)]
+    )
+    assert torch.equal(together, alone)
+    assert torch.equal(caches[0].layers[layer].k, caches[1].layers[layer].k)
+    assert torch.equal(caches[0].layers[layer].v, caches[1].layers[layer].v)
+
+
+def test_attention_step_leaves_what_it_cannot_do_to_torch() -> None:
+    block, config = attention_block(0, torch.float32)
+    spec = config.attention(0)
+    cache = KVCache(config, ops.MAX_KEYS + 8, torch.float32).layers[0]
+    weights = (block.qkv_weight, block.o_proj.weight)
+    step = (cache.k, cache.v, 0, None)  # a global cache: no ring, slot = position
+    layer = (spec.num_heads, spec.window, block.sinks, block.value_scale)
+
+    def attempt(tokens: int, keys: int, o_weight: torch.Tensor = block.o_proj.weight) -> torch.Tensor | None:
+        x = torch.randn(tokens, config.hidden_size)
+        rope = Rotary(spec).cos_sin(torch.arange(keys - tokens, keys), x.dtype)
+        return ops.attention_step(x, weights[0], o_weight, rope, *step, keys, keys - tokens, *layer)
+
+    assert weights[0] is not None
+    assert attempt(1, 1) is None, "trainable weights under autograd: torch's path"
+    with torch.no_grad():
+        assert attempt(1, 1) is not None
+        assert attempt(1, ops.MAX_KEYS + 1) is None  # a long global context: torch's batched matmuls win
+        assert attempt(9, 9) is None  # more rows than the kernel takes
+        assert attempt(1, 1, block.o_proj.weight.to(torch.int8)) is None  # an int8 draft copy's o_proj
