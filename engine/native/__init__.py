@@ -1,8 +1,9 @@
 """Native CPU kernels, compiled on first use with the machine's C compiler and cached.
 
 `kernels.c`: few-row matmuls (decode steps, MTP verification) that MKL streams slowly, attention for
-a few queries, RMSNorm: each replaces a dozen small torch ops whose dispatch costs more than their
-arithmetic at batch one. No compiler, a failed build or `MIMO_AGENT_NATIVE=0` simply leave
+a few queries, a whole attention block (projections, rotary, cache write, attention, o_proj), the MoE
+block, RMSNorm: each replaces a dozen small torch ops whose dispatch costs more than their arithmetic
+at batch one. No compiler, a failed build or `MIMO_AGENT_NATIVE=0` simply leave
 `library()` returning None, and callers use torch (`ops.py`); results differ only in float rounding.
 """
 
