@@ -303,8 +303,16 @@ static int weight_linear(const float *x, const void *w, int narrow, float *y, lo
 }
 
 /* NeoX rotary on the first rot dims of one head: pairs (j, j + rot/2) turn by the angle whose cos/sin
- * are cos[j], sin[j] (each table holds its rot/2 angles twice, as the reference builds it). */
+ * are cos[j], sin[j] (each table holds its rot/2 angles twice, as the reference builds it). Products
+ * and sums are rounded one by one, as torch's ops round them (no fused multiply-add), so the keys a
+ * step caches are bitwise the prefill's: a verify that falls back to torch sees the same cache. */
+#if defined(__GNUC__) && !defined(__clang__)
+__attribute__((optimize("fp-contract=off")))
+#endif
 static void rotate(float *x, const float *cos, const float *sin, long rot) {
+#if defined(__clang__)
+#pragma clang fp contract(off)
+#endif
     long half = rot / 2;
     for (long j = 0; j < half; ++j) {
         float a = x[j], b = x[j + half];

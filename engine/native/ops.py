@@ -129,6 +129,11 @@ def attention_step(
     if not (
         0 < tokens <= MAX_ROWS
         and 0 < keys <= min(MAX_KEYS, capacity)
+        and start >= 0
+        and (  # every slot written lies in the cache: a ring is the whole cache, else slot = position
+            (ring == 0 and positions is None and start + tokens <= keys)
+            or (ring == capacity == keys and positions is not None and positions.is_cpu)
+        )
         and _plain(x, cos, sin, cache_k, cache_v)
         and qkv_weight.dtype in (torch.float32, torch.bfloat16)
         and o_weight.dtype is qkv_weight.dtype
@@ -153,10 +158,7 @@ def attention_step(
         and sin.is_contiguous()
         and (positions is None or (positions.shape == (keys,) and positions.dtype == torch.int64))
         and (positions is None or positions.is_contiguous())
-        and (
-            sinks is None
-            or (sinks.dtype == torch.float32 and sinks.shape == (heads,) and sinks.is_contiguous())
-        )
+        and (sinks is None or (_plain(sinks) and sinks.shape == (heads,) and sinks.is_contiguous()))
     ):
         return None
     lib = library()

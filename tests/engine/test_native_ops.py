@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 import torch
 
-from mimo_agent.engine import attention, moe
+from mimo_agent.engine import attention, linear, moe
 from mimo_agent.engine.config import ModelConfig
-from mimo_agent.engine.kv_cache import KVCache
+from mimo_agent.engine.kv_cache import GlobalKV, KVCache
 from mimo_agent.engine.layers import RMSNorm, Rotary
 from mimo_agent.engine.native import library, ops
 from mimo_agent.engine.weight_layout import decode_layout, store_weights
@@ -175,40 +175,51 @@ def attention_block(layer: int, weight_dtype: torch.dtype) -> tuple[attention.At
 
 
 def run_block(
-    block: attention.Attention, config: ModelConfig, cache: KVCache, layer: int, x: torch.Tensor, native: bool
+    block: attention.Attention, config: ModelConfig, cache: KVCache, layer: int, x: torch.Tensor, path: str
 ) -> torch.Tensor:
-    """x (T, D) at the cache's length through the block, with or without the fused native step."""
+    """x (T, D) at the cache's length through the block: "step" as the engine runs it, "ops" without the
+    fused native step (one native kernel per op), "torch" with no native kernel at all."""
     rope = Rotary(config.attention(layer)).cos_sin(
         torch.arange(cache.length, cache.length + x.shape[0]), x.dtype
     )
     with pytest.MonkeyPatch.context() as patch, torch.no_grad():
-        if not native:
+        if path != "step":
             patch.setattr(attention, "attention_step", lambda *_: None)
+        if path == "torch":
+            patch.setattr(attention, "few_query_attention", lambda *_: None)
+            patch.setattr(linear, "few_rows_linear", lambda *_: None)
         out = block(x, rope, cache.length, cache.layers[layer])
     cache.length += x.shape[0]
     return out
 
 
-@pytest.mark.parametrize("tokens", [1, 4])
+@pytest.mark.parametrize("tokens", [1, 4, 5])  # 4: a verify as long as the ring's slack; 5: one longer
 @pytest.mark.parametrize("weight_dtype", [torch.float32, torch.bfloat16])
-@pytest.mark.parametrize("layer", [0, 1])  # global, sliding window (a ring)
-def test_attention_step_matches_the_torch_block(layer: int, weight_dtype: torch.dtype, tokens: int) -> None:
-    """The fused native block (projections, rotary, value scale, cache write, attention, o_proj) gives
-    what torch's ops give, and leaves the same cache, step after step across the ring's wrap."""
+@pytest.mark.parametrize("layer", [0, 1])  # global, sliding window (a ring of 16 + 4 slots)
+def test_attention_step_matches_the_block_run_op_by_op(
+    layer: int, weight_dtype: torch.dtype, tokens: int
+) -> None:
+    """The fused native step (projections, rotary, value scale, cache write, attention, o_proj) gives
+    bitwise what the same block gives one op at a time, and leaves a bitwise equal cache (so a step that
+    falls back mid-sequence sees the same keys); torch without native kernels agrees to rounding.
+    Step after step, verifies cross the ring's end; a verify longer than the ring's slack (5) must not
+    write in place over keys its first queries still need."""
     block, config = attention_block(layer, weight_dtype)
-    caches = [KVCache(config, 64, torch.float32) for _ in range(2)]
+    paths = ("step", "ops", "torch")
+    caches = {path: KVCache(config, 64, torch.float32) for path in paths}
     gen = torch.Generator().manual_seed(tokens)
-    prompt = torch.randn(20, config.hidden_size, generator=gen)
-    for cache in caches:
-        run_block(block, config, cache, layer, prompt, native=False)  # 20 > 8 rows: torch's prefill
-    for _ in range(6):  # 20 + 6 · 4 positions: the 20-slot ring wraps
+    prompt = torch.randn(18, config.hidden_size, generator=gen)
+    for path in paths:
+        run_block(block, config, caches[path], layer, prompt, "torch")  # 18 > 8 rows: a prefill chunk
+    for _ in range(6):  # 18 + 6 · 4 positions: the 20-slot ring wraps inside verifies
         x = torch.randn(tokens, config.hidden_size, generator=gen)
-        fused = run_block(block, config, caches[0], layer, x, native=True)
-        plain = run_block(block, config, caches[1], layer, x, native=False)
-        torch.testing.assert_close(fused, plain, rtol=1e-5, atol=1e-5)
-        fused_kv, plain_kv = caches[0].layers[layer], caches[1].layers[layer]
-        torch.testing.assert_close(fused_kv.k, plain_kv.k, rtol=1e-5, atol=1e-5)
-        torch.testing.assert_close(fused_kv.v, plain_kv.v, rtol=1e-5, atol=1e-5)
+        out = {path: run_block(block, config, caches[path], layer, x, path) for path in paths}
+        kv = {path: caches[path].layers[layer] for path in paths}
+        assert torch.equal(out["step"], out["ops"])
+        assert torch.equal(kv["step"].k, kv["ops"].k) and torch.equal(kv["step"].v, kv["ops"].v)
+        torch.testing.assert_close(out["step"], out["torch"], rtol=1e-5, atol=1e-5)
+        torch.testing.assert_close(kv["step"].k, kv["torch"].k, rtol=1e-5, atol=1e-5)
+        torch.testing.assert_close(kv["step"].v, kv["torch"].v, rtol=1e-5, atol=1e-5)
 
 
 @pytest.mark.parametrize("layer", [0, 1])
@@ -218,16 +229,12 @@ def test_attention_step_rows_equal_single_steps_bitwise(layer: int) -> None:
     block, config = attention_block(layer, torch.float32)
     caches = [KVCache(config, 64, torch.float32) for _ in range(2)]
     gen = torch.Generator().manual_seed(layer)
-    prompt, x = (
-        torch.randn(18, config.hidden_size, generator=gen),
-        torch.randn(4, config.hidden_size, generator=gen),
-    )
+    prompt = torch.randn(18, config.hidden_size, generator=gen)
+    x = torch.randn(4, config.hidden_size, generator=gen)
     for cache in caches:
-        run_block(block, config, cache, layer, prompt, native=False)
-    together = run_block(block, config, caches[0], layer, x, native=True)
-    alone = torch.cat(
-        [run_block(block, config, caches[1], layer, x[t : t + 1], native=True) for t in range(4)]
-    )
+        run_block(block, config, cache, layer, prompt, "torch")
+    together = run_block(block, config, caches[0], layer, x, "step")
+    alone = torch.cat([run_block(block, config, caches[1], layer, x[t : t + 1], "step") for t in range(4)])
     assert torch.equal(together, alone)
     assert torch.equal(caches[0].layers[layer].k, caches[1].layers[layer].k)
     assert torch.equal(caches[0].layers[layer].v, caches[1].layers[layer].v)
@@ -236,20 +243,28 @@ def test_attention_step_rows_equal_single_steps_bitwise(layer: int) -> None:
 def test_attention_step_leaves_what_it_cannot_do_to_torch() -> None:
     block, config = attention_block(0, torch.float32)
     spec = config.attention(0)
-    cache = KVCache(config, ops.MAX_KEYS + 8, torch.float32).layers[0]
-    weights = (block.qkv_weight, block.o_proj.weight)
-    step = (cache.k, cache.v, 0, None)  # a global cache: no ring, slot = position
+    big, small = (KVCache(config, size, torch.float32).layers[0] for size in (ops.MAX_KEYS + 8, 8))
     layer = (spec.num_heads, spec.window, block.sinks, block.value_scale)
+    assert block.qkv_weight is not None
 
-    def attempt(tokens: int, keys: int, o_weight: torch.Tensor = block.o_proj.weight) -> torch.Tensor | None:
+    def attempt(
+        tokens: int, keys: int, cache: GlobalKV = big, ring: int = 0, o_weight: torch.Tensor | None = None
+    ) -> torch.Tensor | None:
+        """`tokens` new tokens ending at position keys - 1 (a ring: `keys` slots, positions 0..)."""
         x = torch.randn(tokens, config.hidden_size)
         rope = Rotary(spec).cos_sin(torch.arange(keys - tokens, keys), x.dtype)
-        return ops.attention_step(x, weights[0], o_weight, rope, *step, keys, keys - tokens, *layer)
+        slots = (ring, torch.arange(keys) if ring else None, keys)
+        o_weight = block.o_proj.weight if o_weight is None else o_weight
+        return ops.attention_step(
+            x, block.qkv_weight, o_weight, rope, cache.k, cache.v, *slots, keys - tokens, *layer
+        )
 
-    assert weights[0] is not None
     assert attempt(1, 1) is None, "trainable weights under autograd: torch's path"
     with torch.no_grad():
         assert attempt(1, 1) is not None
         assert attempt(1, ops.MAX_KEYS + 1) is None  # a long global context: torch's batched matmuls win
         assert attempt(9, 9) is None  # more rows than the kernel takes
-        assert attempt(1, 1, block.o_proj.weight.to(torch.int8)) is None  # an int8 draft copy's o_proj
+        assert attempt(1, 1, o_weight=block.o_proj.weight.to(torch.int8)) is None  # an int8 draft's o_proj
+        assert attempt(1, 8, small) is not None
+        assert attempt(1, 9, small) is None  # position 8 is past the 8-slot cache
+        assert attempt(1, 16, small, ring=16) is None  # a ring larger than its cache
