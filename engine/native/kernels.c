@@ -188,8 +188,10 @@ static float exp_shifted(float *p, long S, float top, float total) {
 #define BLOCK 8 /* query rows that share one pass over their kv head's keys and values */
 
 /* outs[r] (Dv) = sum over keys j of p[r][j] · v row j, for the n <= BLOCK rows of a block: each value
- * row is read once for all of them, 32 columns at a time (n · 2 accumulators in registers). Every row
- * sums in key order with one multiply-add per key, whichever rows share the block. */
+ * row is read once for all of them, 32 columns at a time (n · 2 accumulators in registers), the rest
+ * 16 at a time, zero-padded. Every column sums in key order with one multiply-add per key in a vector
+ * lane, whichever rows share the block and however many masked keys follow (they add exact zeros): a
+ * plain scalar loop here was compiled into sums that depended on the key count. */
 static void weighted_sums(const float *p, long S, const float *v, float *const *outs, int n, long Dv) {
     long d = 0;
     for (; d + 32 <= Dv; d += 32) {
@@ -205,12 +207,18 @@ static void weighted_sums(const float *p, long S, const float *v, float *const *
         }
         for (int r = 0; r < n; ++r) __builtin_memcpy(outs[r] + d, acc[r], sizeof acc[r]);
     }
-    for (; d < Dv; ++d)
-        for (int r = 0; r < n; ++r) {
-            float sum = 0.0f;
-            for (long j = 0; j < S; ++j) sum += p[r * S + j] * v[j * Dv + d];
-            outs[r][d] = sum;
+    for (; d < Dv; d += 16) { /* the rest 16 columns at a time, the last ones zero-padded */
+        long width = Dv - d < 16 ? Dv - d : 16;
+        v16 acc[BLOCK];
+        for (int r = 0; r < n; ++r) acc[r] = (v16){0};
+        for (long j = 0; j < S; ++j) {
+            v16 a = (v16){0};
+            for (long i = 0; i < width; ++i) a[i] = v[j * Dv + d + i];
+            for (int r = 0; r < n; ++r) acc[r] += p[r * S + j] * a;
         }
+        for (int r = 0; r < n; ++r)
+            for (long i = 0; i < width; ++i) outs[r][d + i] = acc[r][i];
+    }
 }
 
 /* Rows r < n of one kv head: query qs[r] at position qpos[r], optional sink, output outs[r].

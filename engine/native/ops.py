@@ -8,10 +8,8 @@ import torch
 from mimo_agent.engine.native import library
 
 MAX_ROWS = 8  # the kernels' limit on query rows / matmul rows; an MTP verify has at most 1 + 3
-# Keys from which torch's batched matmuls beat the kernel's per-row loop (measured: 16 query heads per
-# kv head, 192 dims: the kernel is 2× faster at 132 keys, even at 256, 1.5× slower at 1K): so sliding
-# windows and short global contexts.
-MAX_KEYS = 256
+# Attention takes any number of keys: torch's batched matmuls round a row differently with the number of
+# rows beside it, so a verify would not give what single steps give (greedy MTP must equal plain decoding).
 THREADED_FROM = 1 << 18  # work (weight elements, or query·key·dim products) from which to use threads
 
 
@@ -73,7 +71,7 @@ def few_query_attention(
     if not (
         _plain(q, k, v)
         and 0 < tokens <= MAX_ROWS
-        and 0 < keys <= MAX_KEYS
+        and keys > 0
         and heads % kv_heads == 0
         and k.shape == (kv_heads, keys, dk)
         and k_pos.shape == (keys,)
@@ -128,7 +126,7 @@ def attention_step(
     cos, sin = rope
     if not (
         0 < tokens <= MAX_ROWS
-        and 0 < keys <= min(MAX_KEYS, capacity)
+        and 0 < keys <= capacity
         and start >= 0
         and (  # every slot written lies in the cache: a ring is the whole cache, else slot = position
             (ring == 0 and positions is None and start + tokens <= keys)
